@@ -16,7 +16,7 @@ $(STAMP): constraints.txt settings.ini setup.py pyproject.toml
 
 # the main job: load the model, apply LoRA, generate
 main: setup
-	$(BIN)/dpo-course run
+	$(BIN)/dpo-course run --output-dir runs/main-$$(date +%Y%m%d-%H%M%S)
 
 # every test: library in sync with the notebooks, notebooks clean, notebooks run, pytest
 test: setup check-export check-clean nbtest pytest

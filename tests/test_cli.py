@@ -11,8 +11,19 @@ def dpo_course(*args):
 def test_help():
     res = dpo_course("--help")
     assert res.returncode == 0 and "run" in res.stdout
-    res = dpo_course("run", "--help")
-    assert res.returncode == 0 and "--model" in res.stdout
+    for cmd, flag in [("run", "--max-steps"), ("train", "--config"), ("eval", "run_dir"), ("generate", "--adapter")]:
+        res = dpo_course(cmd, "--help")
+        assert res.returncode == 0 and flag in res.stdout, cmd
+
+
+def test_nonexistent_config_exits_2_with_one_line(tmp_path):
+    res = dpo_course("train", "--config", str(tmp_path / "nope.toml"))
+    assert res.returncode == 2 and res.stderr.strip().splitlines() == [f"dpo-course: error: config file not found: {tmp_path / 'nope.toml'}"]
+
+
+def test_eval_without_adapter_exits_2(tmp_path):
+    res = dpo_course("eval", str(tmp_path))
+    assert res.returncode == 2 and "holds no trained adapter" in res.stderr
 
 
 def test_bad_usage_exits_2_with_one_line():
@@ -20,8 +31,10 @@ def test_bad_usage_exits_2_with_one_line():
     assert res.returncode == 2 and res.stderr.strip().splitlines()[-1].startswith("dpo-course: error:")
 
 
-def test_missing_model_dir_exits_2_with_one_line():
-    res = dpo_course("run", "--model", "./no-such-model")
+def test_missing_model_dir_exits_2_with_one_line(tmp_path):
+    res = dpo_course("train", "--model", "./no-such-model", "--output-dir", str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()  # nothing written
+    res = dpo_course("generate", "hi", "--model", "./no-such-model")
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dpo-course: error: Model directory not found: ./no-such-model")
