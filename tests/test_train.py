@@ -54,5 +54,5 @@ def test_run_directory_contents(tok, tmp_path):
     assert {"config.toml", "metrics.jsonl", "plots", "adapter", "summary.json", "checkpoint-4"} <= names
     assert DPORunConfig.from_toml(tmp_path / "r" / "config.toml") == cfg
     s = json.loads((tmp_path / "r" / "summary.json").read_text())
-    assert s["steps"] == 4 and s["first_loss"] == pytest.approx(0.6931, abs=1e-3)
+    assert s["steps"] == 4 and s["model_params"] + s["trainable_params"] > 0 and s["first_loss"] == pytest.approx(0.6931, abs=1e-3)
     with pytest.raises(ConfigError, match="already holds a finished run"): tiny_run(tok, tmp_path / "r")
