@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from .data import pair_tokens
-from .loss import pair_logps
+from .loss import batch_scores
 from .models import generate
 
 # %% auto #0
@@ -26,17 +26,10 @@ def pair_scores(model, tokenizer, pairs, max_length:int=256, batch_size:int=8)->
     "Summed log-probs and completion lengths of chosen/rejected answers under policy and reference."
     from trl.trainer.dpo_trainer import DataCollatorForPreference
     collate = DataCollatorForPreference(pad_token_id=tokenizer.pad_token_id, max_length=max_length)
-    out = {k: [] for k in ("policy_c", "policy_r", "ref_c", "ref_r", "n_c", "n_r")}
     model.eval()
-    for i in range(0, len(pairs), batch_size):
-        batch = collate([pair_tokens(pairs[j], tokenizer) for j in range(i, min(i + batch_size, len(pairs)))])
-        batch = {k: v.to(model.device) for k, v in batch.items()}
-        for key, ref in (("policy", False), ("ref", True)):
-            c, r = pair_logps(model, batch, reference=ref)
-            out[f"{key}_c"].append(c.float().cpu()); out[f"{key}_r"].append(r.float().cpu())
-        n_c, n_r = batch["completion_mask"].sum(-1).chunk(2)
-        out["n_c"].append(n_c.cpu()); out["n_r"].append(n_r.cpu())
-    return {k: torch.cat(v).numpy().astype(float) for k, v in out.items()}
+    parts = [batch_scores(model, collate([pair_tokens(pairs[j], tokenizer) for j in range(i, min(i + batch_size, len(pairs)))]))
+             for i in range(0, len(pairs), batch_size)]
+    return {k: torch.cat([p[k].float().cpu() for p in parts]).numpy().astype(float) for k in parts[0]}
 
 # %% ../nbs/06_eval.ipynb #ac4bfdf1
 def preference_report(scores:dict, beta:float=0.1)->dict:

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['LOSS_TYPES', 'TRL_KEYS', 'sequence_logps', 'dpo_loss', 'pair_logps', 'dpo_metrics', 'trl_trainer', 'trl_batch',
-           'compare_with_trl']
+__all__ = ['LOSS_TYPES', 'TRL_KEYS', 'sequence_logps', 'dpo_loss', 'pair_logps', 'batch_scores', 'dpo_metrics', 'trl_trainer',
+           'trl_batch', 'compare_with_trl']
 
 # %% ../nbs/04_loss.ipynb #37d75e85
 def sequence_logps(model, input_ids:torch.Tensor, attention_mask:torch.Tensor,
@@ -61,12 +61,18 @@ def pair_logps(model, batch:dict, reference:bool=False)->tuple[torch.Tensor, tor
         else: logps = run()
     return logps.chunk(2)
 
-def dpo_metrics(model, batch:dict, beta:float=0.1, loss_type:str="sigmoid", label_smoothing:float=0.0)->dict:
-    "Loss, rewards and log-probs of `batch` under `model` vs its adapter-free reference, named as TRL logs them."
+def batch_scores(model, batch:dict)->dict:
+    "Policy and reference log-probs (`policy_c`, `policy_r`, `ref_c`, `ref_r`) and completion lengths (`n_c`, `n_r`) of a batch."
     batch = {k: v.to(model.device) for k, v in batch.items()}
     (pc, pr), (rc, rr) = pair_logps(model, batch), pair_logps(model, batch, reference=True)
     n_c, n_r = batch["completion_mask"].sum(-1).chunk(2)
-    losses, r_c, r_r = dpo_loss(pc, pr, rc, rr, beta, loss_type, label_smoothing, n_c, n_r)
+    return dict(policy_c=pc, policy_r=pr, ref_c=rc, ref_r=rr, n_c=n_c, n_r=n_r)
+
+def dpo_metrics(model, batch:dict, beta:float=0.1, loss_type:str="sigmoid", label_smoothing:float=0.0)->dict:
+    "Loss, rewards and log-probs of `batch` under `model` vs its adapter-free reference, named as TRL logs them."
+    s = batch_scores(model, batch)
+    pc, pr = s["policy_c"], s["policy_r"]
+    losses, r_c, r_r = dpo_loss(pc, pr, s["ref_c"], s["ref_r"], beta, loss_type, label_smoothing, s["n_c"], s["n_r"])
     return {"loss": losses.mean().item(), "rewards/chosen": r_c.mean().item(), "rewards/rejected": r_r.mean().item(),
             "rewards/margins": (r_c - r_r).mean().item(), "rewards/accuracies": (r_c > r_r).float().mean().item(),
             "logps/chosen": pc.mean().item(), "logps/rejected": pr.mean().item()}

@@ -4,11 +4,11 @@
 
 # %% ../nbs/05_train.ipynb #160c2e98
 from __future__ import annotations
-import dataclasses, json, math, os, shutil, tempfile, time, tomllib
+import dataclasses, json, os, shutil, tempfile, time, tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import torch
-from .models import DEFAULT_MODEL, get_logger, load_model, pick_device, pick_dtype
+from .models import DEFAULT_MODEL, get_logger, load_model
 from .lora import count_parameters, lora_config
 from .data import data_dir, load_preferences, train_eval_split
 from .loss import LOSS_TYPES
@@ -144,9 +144,9 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     if model is None: model, tokenizer = load_model(cfg.model)
     run_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(run_dir/"config.toml", cfg.to_toml())
-    device, dtype = pick_device(str(model.device)), model.dtype
+    device, dtype = model.device.type, model.dtype
     torch.manual_seed(cfg.seed)
-    trainer = DPOTrainer(model=model, args=_dpo_args(cfg, run_dir, device.split(":")[0], dtype), processing_class=tokenizer,
+    trainer = DPOTrainer(model=model, args=_dpo_args(cfg, run_dir, device, dtype), processing_class=tokenizer,
                          train_dataset=train_pairs, peft_config=lora_config(cfg.lora_r, cfg.lora_alpha))
     step0 = int(resume_from.name.split("-")[1]) if resume_from else 0
     trainer.add_callback(MetricsFile(run_dir/"metrics.jsonl", resume_step=step0))
@@ -172,13 +172,12 @@ PLOTS = {"loss": ["loss"], "reward_margins": ["rewards/margins"], "reward_accura
 
 def plot_metrics(metrics:list[dict], out_dir)->list[Path]:
     "Save one PNG per metric group of `metrics` into `out_dir`."
-    import matplotlib; matplotlib.use("Agg") if not os.environ.get("JPY_PARENT_PID") else None
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: nothing global changes, works with any backend
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, keys in PLOTS.items():
-        fig, ax = plt.subplots(figsize=(5, 3))
+        fig = Figure(figsize=(5, 3)); ax = fig.subplots()
         for k in keys: ax.plot([m["step"] for m in metrics if k in m], [m[k] for m in metrics if k in m], marker=".", label=k)
         ax.set(xlabel="step", title=name.replace("_", " ")); ax.legend(); fig.tight_layout()
-        fig.savefig(out_dir/f"{name}.png", dpi=80); plt.close(fig); paths.append(out_dir/f"{name}.png")
+        fig.savefig(out_dir/f"{name}.png", dpi=80); paths.append(out_dir/f"{name}.png")
     return paths
