@@ -9,8 +9,8 @@ from dataclasses import fields
 from pathlib import Path
 from .models import DEFAULT_MODEL, ModelSourceError, generate, load_model
 from .data import PreferenceDataError
-from .train import ConfigError, DPORunConfig, run_pairs, train
-from .evaluate import evaluate_run, report_table
+from .train import ConfigError, DPORunConfig, load_run_data, run_pairs, train
+from .evaluate import evaluate_run, report_table, train_and_evaluate
 
 # %% auto #0
 __all__ = ['run_main', 'eval_run', 'generate_answer', 'build_parser', 'main']
@@ -24,26 +24,30 @@ def _config(args)->DPORunConfig:
 def run_main(cfg:DPORunConfig)->dict:
     "The main job: train, then measure before/after on held-out pairs; prints the results and its wall time."
     start = time.perf_counter()
-    res = train(cfg)
-    print(f"model parameters: {res.summary['model_params']:,}; LoRA r={cfg.lora_r} trainable: {res.summary['trainable_params']:,}")
-    print(f"trained {res.summary['steps']} steps in {res.summary['train_seconds']} s: loss {res.summary['first_loss']:.4f} -> {res.summary['last_loss']:.4f}")
-    rep = evaluate_run(res.model, res.tokenizer, res.eval_pairs, cfg.beta, cfg.max_length)
+    rep = train_and_evaluate(cfg)
+    s = rep["summary"]
+    print(f"model parameters: {s['model_params']:,}; LoRA r={cfg.lora_r} trainable: {s['trainable_params']:,}")
+    print(f"trained {s['steps']} steps in {s['train_seconds']} s: loss {s['first_loss']:.4f} -> {s['last_loss']:.4f}")
     print(report_table(rep))
     for g in rep["generations"]: print(f"\nPROMPT: {g['prompt'][:200]}\n  before: {g['before'][:300]}\n  after:  {g['after'][:300]}")
-    rep["wall_s"] = round(time.perf_counter() - start, 1)
-    (res.run_dir/"eval.json").write_text(json.dumps(rep, indent=1))
-    print(f"\nrun directory: {res.run_dir}\nwall time: {rep['wall_s']} s")
+    print(f"\nrun directory: {rep['run_dir']} (eval.json, plots/)\nwall time: {time.perf_counter() - start:.1f} s")
     return rep
 
-def eval_run(run_dir)->dict:
-    "Evaluate the adapter in `run_dir` on the held-out pairs of its config."
+def eval_run(run_dir=None, adapter=None, data=None, model:str=DEFAULT_MODEL, limit:int=0)->dict:
+    "Evaluate a run directory on its held-out pairs, or an `adapter` on all pairs of `data`."
     from peft import PeftModel
-    run_dir = Path(run_dir)
-    if not (run_dir/"adapter").is_dir(): raise ConfigError(f"{run_dir} holds no trained adapter (run `dpo-course train` first)")
-    cfg = DPORunConfig.from_toml(run_dir/"config.toml")
+    if run_dir:
+        run_dir = Path(run_dir)
+        if not (run_dir/"adapter").is_dir(): raise ConfigError(f"{run_dir} holds no trained adapter (run `dpo-course train` first)")
+        cfg, adapter = DPORunConfig.from_toml(run_dir/"config.toml"), run_dir/"adapter"
+        pairs = run_pairs(cfg)[1]
+    else:
+        if not (adapter and data): raise ConfigError("give a run directory, or both --adapter and --data")
+        if not Path(adapter).is_dir(): raise ConfigError(f"adapter directory not found: {adapter}")
+        cfg = DPORunConfig(model=model, data=data, limit=limit)
+        pairs = load_run_data(cfg)[0]
     base, tok = load_model(cfg.model)
-    model = PeftModel.from_pretrained(base, run_dir/"adapter")
-    rep = evaluate_run(model, tok, run_pairs(cfg)[1], cfg.beta, cfg.max_length)
+    rep = evaluate_run(PeftModel.from_pretrained(base, adapter), tok, pairs, cfg.beta, cfg.max_length)
     print(report_table(rep))
     return rep
 
@@ -73,8 +77,12 @@ def build_parser()->argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     _add_run_flags(sub.add_parser("run", help="the main job: train, then evaluate before/after on held-out pairs"))
     _add_run_flags(sub.add_parser("train", help="train a DPO run from a config and/or flags"))
-    e = sub.add_parser("eval", help="evaluate a finished run directory on its held-out pairs")
-    e.add_argument("run_dir", help="run directory written by `dpo-course train`")
+    e = sub.add_parser("eval", help="evaluate a run directory on its held-out pairs, or an adapter on a data set")
+    e.add_argument("run_dir", nargs="?", help="run directory written by `dpo-course train`")
+    e.add_argument("--adapter", help="adapter directory to evaluate instead of a run directory")
+    e.add_argument("--data", help="preference data for --adapter (file, directory, hub id or shortcut)")
+    e.add_argument("--model", default=DEFAULT_MODEL, help="base model of --adapter")
+    e.add_argument("--limit", type=int, default=0, help="evaluate at most this many pairs (0 = all)")
     g = sub.add_parser("generate", help="answer a prompt with the base model or a trained adapter")
     g.add_argument("prompt"); g.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local model directory")
     g.add_argument("--adapter", help="adapter directory (a run's adapter/ folder)")
@@ -88,7 +96,7 @@ def main(argv:list|None=None)->int:
     try:
         if args.command == "run": run_main(_config(args))
         elif args.command == "train": print(json.dumps(train(_config(args)).summary, indent=1))
-        elif args.command == "eval": eval_run(args.run_dir)
+        elif args.command == "eval": eval_run(args.run_dir, args.adapter, args.data, args.model, args.limit)
         elif args.command == "generate": print(generate_answer(args.prompt, args.model, args.adapter, args.max_new_tokens))
     except (ModelSourceError, ConfigError, PreferenceDataError) as e:
         p.exit(2, f"dpo-course: error: {e}\n")

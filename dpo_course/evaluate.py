@@ -4,14 +4,18 @@
 
 # %% ../nbs/06_eval.ipynb #7fa27167
 from __future__ import annotations
+import json, time
+from pathlib import Path
 import numpy as np
 import torch
 from .data import pair_tokens
 from .loss import batch_scores
 from .models import generate
+from .train import DPORunConfig, _write_atomic, train
 
 # %% auto #0
-__all__ = ['bootstrap_ci', 'pair_scores', 'preference_report', 'report_table', 'compare_generations', 'evaluate_run']
+__all__ = ['bootstrap_ci', 'pair_scores', 'preference_report', 'report_table', 'compare_generations', 'evaluate_run',
+           'plot_report', 'train_and_evaluate']
 
 # %% ../nbs/06_eval.ipynb #4402fb09
 def bootstrap_ci(values, n:int=2000, seed:int=0, level:float=0.95)->tuple[float, float]:
@@ -34,7 +38,8 @@ def pair_scores(model, tokenizer, pairs, max_length:int=256, batch_size:int=8)->
 # %% ../nbs/06_eval.ipynb #ac4bfdf1
 def preference_report(scores:dict, beta:float=0.1)->dict:
     "Before/after preference accuracies (with 95% intervals) and reward margins from `pair_scores` output."
-    s = scores
+    scored = (scores["n_c"] > 0) & (scores["n_r"] > 0)  # pairs whose prompt alone fills max_length have no answer tokens left
+    s = {k: v[scored] for k, v in scores.items()}
     margin = beta * ((s["policy_c"] - s["ref_c"]) - (s["policy_r"] - s["ref_r"]))
     wins = {"implicit_reward": margin > 0,
             "likelihood_before": s["ref_c"] > s["ref_r"], "likelihood_after": s["policy_c"] > s["policy_r"],
@@ -45,7 +50,7 @@ def preference_report(scores:dict, beta:float=0.1)->dict:
         diff = wins[f"{kind}_after"].astype(float) - wins[f"{kind}_before"]
         rep[f"{kind}_gain"] = dict(acc=float(diff.mean()), ci=bootstrap_ci(diff))
     rep["mean_margin"] = dict(acc=float(margin.mean()), ci=bootstrap_ci(margin))
-    rep["pairs"] = len(margin)
+    rep["pairs"], rep["unscored_truncated"] = len(margin), int((~scored).sum())
     return rep
 
 def report_table(rep:dict)->str:
@@ -54,7 +59,8 @@ def report_table(rep:dict)->str:
             ("likelihood preference (sum)", rep["likelihood_before"], rep["likelihood_after"]),
             ("likelihood preference (per-token mean)", rep["likelihood_mean_before"], rep["likelihood_mean_after"])]
     fmt = lambda d: d if isinstance(d, str) else f"{d['acc']:.3f} [{d['ci'][0]:.3f}, {d['ci'][1]:.3f}]"
-    lines = [f"| measure ({rep['pairs']} held-out pairs) | before (reference) | after (policy) |", "|---|---|---|"]
+    skipped = f", {rep['unscored_truncated']} more with no answer token within max_length left out" if rep.get("unscored_truncated") else ""
+    lines = [f"| measure ({rep['pairs']} held-out pairs{skipped}) | before (reference) | after (policy) |", "|---|---|---|"]
     lines += [f"| {name} | {fmt(b)} | {fmt(a)} |" for name, b, a in rows]
     lines += [f"| paired gain, likelihood (sum) | | {fmt(rep['likelihood_gain'])} |",
               f"| paired gain, likelihood (mean) | | {fmt(rep['likelihood_mean_gain'])} |",
@@ -75,4 +81,35 @@ def evaluate_run(model, tokenizer, eval_pairs, beta:float=0.1, max_length:int=25
     "Preference report and side-by-side generations of a trained PEFT model on held-out pairs."
     rep = preference_report(pair_scores(model, tokenizer, eval_pairs, max_length), beta)
     rep["generations"] = compare_generations(model, tokenizer, [eval_pairs[i]["prompt"] for i in range(min(n_generations, len(eval_pairs)))])
+    return rep
+
+# %% ../nbs/06_eval.ipynb #385cdaf9
+def plot_report(rep:dict, path=None):
+    "Bar chart of before/after preference accuracies with 95% intervals; saved to `path` if given."
+    from matplotlib.figure import Figure
+    names = ["likelihood (sum)", "likelihood (per-token mean)", "implicit reward"]
+    before = [rep["likelihood_before"], rep["likelihood_mean_before"], None]
+    after = [rep["likelihood_after"], rep["likelihood_mean_after"], rep["implicit_reward"]]
+    fig = Figure(figsize=(6.5, 3.2)); ax = fig.subplots()
+    for off, label, vals in ((-0.2, "before (reference)", before), (0.2, "after (policy)", after)):
+        xs = [i + off for i, v in enumerate(vals) if v]
+        ys = [v["acc"] for v in vals if v]
+        err = np.array([[v["acc"] - v["ci"][0], v["ci"][1] - v["acc"]] for v in vals if v]).T
+        ax.bar(xs, ys, width=0.4, yerr=err, capsize=4, label=label)
+    ax.axhline(0.5, color="grey", ls=":", lw=1)
+    ax.set(xticks=range(len(names)), xticklabels=names, ylim=(0, 1), ylabel="share of held-out pairs",
+           title=f"preference accuracy on {rep['pairs']} held-out pairs"); ax.legend(fontsize=8); fig.tight_layout()
+    if path: Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=80)
+    return fig
+
+# %% ../nbs/06_eval.ipynb #bb8b33bd
+def train_and_evaluate(cfg:DPORunConfig, n_generations:int=3)->dict:
+    "Train as `cfg` says, then measure before/after on the held-out pairs; writes `eval.json` and `plots/eval.png`."
+    start = time.perf_counter()
+    res = train(cfg)
+    rep = evaluate_run(res.model, res.tokenizer, res.eval_pairs, cfg.beta, cfg.max_length, n_generations)
+    rep.update(summary=res.summary, run_dir=str(res.run_dir))
+    plot_report(rep, res.run_dir/"plots"/"eval.png")
+    rep["wall_s"] = round(time.perf_counter() - start, 1)
+    _write_atomic(res.run_dir/"eval.json", json.dumps(rep, indent=1))
     return rep

@@ -38,3 +38,26 @@ def test_missing_model_dir_exits_2_with_one_line(tmp_path):
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dpo-course: error: Model directory not found: ./no-such-model")
+
+
+def test_eval_needs_a_run_dir_or_adapter_and_data():
+    res = dpo_course("eval")
+    assert res.returncode == 2 and res.stderr.strip().splitlines() == ["dpo-course: error: give a run directory, or both --adapter and --data"]
+
+
+def test_train_then_eval_run_dir_and_adapter(tok, tmp_path):
+    "A tiny model saved to disk goes through `train` and both forms of `eval` from the command line."
+    from dpo_course.models import tiny_model
+    model_dir = tmp_path / "tiny"
+    tiny_model(tok).save_pretrained(model_dir); tok.save_pretrained(model_dir)
+    run = tmp_path / "run"
+    res = dpo_course("train", "--model", str(model_dir), "--output-dir", str(run), "--limit", "24", "--eval-size", "8",
+                     "--max-steps", "2", "--batch-size", "4", "--logging-steps", "1")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert '"steps": 2' in res.stdout
+    res = dpo_course("eval", str(run))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "| measure (8 held-out pairs)" in res.stdout
+    res = dpo_course("eval", "--adapter", str(run / "adapter"), "--data", "instruction", "--model", str(model_dir), "--limit", "12")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "| measure (12 held-out pairs)" in res.stdout
