@@ -21,6 +21,9 @@ main: setup
 # every test: library in sync with the notebooks, notebooks clean, notebooks run, pytest
 test: setup check-export check-clean nbtest pytest
 
+# tests run offline: nothing probes or downloads from the Hub
+test nbtest pytest test-slow: export HF_HUB_OFFLINE = 1
+
 check-export:
 	$(BIN)/nbdev_export
 	@git diff --quiet -- dpo_course && test -z "$$(git status --porcelain -- dpo_course)" || { git status --short -- dpo_course; echo "dpo_course/ differs from the notebooks: run nbdev_export and commit"; exit 1; }

@@ -9,7 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 from .models import DEFAULT_MODEL, ModelSourceError, generate, load_model
 from .data import PreferenceDataError
-from .train import ConfigError, DPORunConfig, load_run_data, run_pairs, train
+from .train import ConfigError, DPORunConfig, TrainingDiverged, load_run_data, run_pairs, train
 from .evaluate import evaluate_run, report_table, train_and_evaluate
 
 # %% auto #0
@@ -27,7 +27,8 @@ def run_main(cfg:DPORunConfig)->dict:
     rep = train_and_evaluate(cfg)
     s = rep["summary"]
     print(f"model parameters: {s['model_params']:,}; LoRA r={cfg.lora_r} trainable: {s['trainable_params']:,}")
-    print(f"trained {s['steps']} steps in {s['train_seconds']} s: loss {s['first_loss']:.4f} -> {s['last_loss']:.4f}")
+    loss = f"loss {s['first_loss']:.4f} -> {s['last_loss']:.4f}" if s["first_loss"] is not None else "no step logged (logging_steps > max_steps)"
+    print(f"trained {s['steps']} steps in {s['train_seconds']} s: {loss}")
     print(report_table(rep))
     for g in rep["generations"]: print(f"\nPROMPT: {g['prompt'][:200]}\n  before: {g['before'][:300]}\n  after:  {g['after'][:300]}")
     print(f"\nrun directory: {rep['run_dir']} (eval.json, plots/)\nwall time: {time.perf_counter() - start:.1f} s")
@@ -39,7 +40,7 @@ def eval_run(run_dir=None, adapter=None, data=None, model:str=DEFAULT_MODEL, lim
     if run_dir:
         run_dir = Path(run_dir)
         if not (run_dir/"adapter").is_dir(): raise ConfigError(f"{run_dir} holds no trained adapter (run `dpo-course train` first)")
-        cfg, adapter = DPORunConfig.from_toml(run_dir/"config.toml"), run_dir/"adapter"
+        cfg, adapter = DPORunConfig.from_toml(run_dir/"config.toml", output_dir=str(run_dir)), run_dir/"adapter"
         pairs = run_pairs(cfg)[1]
     else:
         if not (adapter and data): raise ConfigError("give a run directory, or both --adapter and --data")
@@ -100,4 +101,6 @@ def main(argv:list|None=None)->int:
         elif args.command == "generate": print(generate_answer(args.prompt, args.model, args.adapter, args.max_new_tokens))
     except (ModelSourceError, ConfigError, PreferenceDataError) as e:
         p.exit(2, f"dpo-course: error: {e}\n")
+    except TrainingDiverged as e:
+        p.exit(1, f"dpo-course: training stopped: {e}\n")
     return 0

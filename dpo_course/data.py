@@ -97,11 +97,13 @@ def _read_rows(path:Path):
     name = path.name.lower()
     try:
         if name.endswith((".jsonl", ".jsonl.gz")):
-            with (gzip.open(path, "rt", encoding="utf-8") if name.endswith(".gz") else open(path, encoding="utf-8")) as f:
-                for i, line in enumerate(f, 1):
+            with (gzip.open(path, "rb") if name.endswith(".gz") else open(path, "rb")) as f:
+                for i, raw in enumerate(f, 1):
+                    try: line = raw.decode("utf-8")
+                    except UnicodeDecodeError as e: raise PreferenceDataError(path, f"line {i}", None, f"not valid UTF-8 text (byte {e.start} of the line)") from None
                     if not line.strip(): continue
                     try: yield f"line {i}", json.loads(line)
-                    except json.JSONDecodeError as e: raise PreferenceDataError(path, f"line {i}", None, f"malformed JSON ({e.msg}, column {e.colno})")
+                    except json.JSONDecodeError as e: raise PreferenceDataError(path, f"line {i}", None, f"malformed JSON ({e.msg}, column {e.colno})") from None
         elif name.endswith(".json"):
             data = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(data, dict): data = next((v for v in data.values() if isinstance(v, list)), None)

@@ -8,14 +8,15 @@ import dataclasses, json, os, shutil, tempfile, time, tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import torch
-from .models import DEFAULT_MODEL, get_logger, load_model
+from .models import DEFAULT_MODEL, get_logger, load_model, resolve_model
 from .lora import count_parameters, lora_config
-from .data import data_dir, load_preferences, train_eval_split
+from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, train_eval_split
 from .loss import LOSS_TYPES
 
 # %% auto #0
 __all__ = ['DATA_SHORTCUTS', 'PLOTS', 'ConfigError', 'DPORunConfig', 'load_run_data', 'run_pairs', 'MetricsFile', 'read_metrics',
-           'RunResult', 'latest_checkpoint', 'train', 'plot_metrics']
+           'TrainingDiverged', 'latest_checkpoint', 'course_trainer_class', 'fit_to_length', 'RunResult', 'train',
+           'plot_metrics']
 
 # %% ../nbs/05_train.ipynb #e57bb50b
 DATA_SHORTCUTS = {"instruction": ("llms-from-scratch-preference/instruction-data-with-preference.json", None),
@@ -69,6 +70,10 @@ class DPORunConfig:
         except tomllib.TOMLDecodeError as e: raise ConfigError(f"{path}: invalid TOML ({e})") from None
         known = {f.name for f in fields(cls)}
         if unknown := sorted(set(data) - known): raise ConfigError(f"{path}: unknown config key {unknown[0]!r}")
+        out = data.get("output_dir")
+        if isinstance(out, str) and "output_dir" not in overrides and (Path(out).is_absolute() or ".." in Path(out).parts):
+            raise ConfigError(f"{path}: config key 'output_dir': {out!r} points outside the working directory; "
+                              "use a relative path, or pass --output-dir on the command line")
         return cls(**{**data, **overrides})
 
     def to_toml(self)->str:
@@ -101,16 +106,68 @@ class MetricsFile(TrainerCallback):
     "Appends every training log (with its step) to `metrics.jsonl`."
     def __init__(self, path:Path, resume_step:int=0):
         self.path = path
-        kept = [l for l in (path.read_text().splitlines() if path.exists() else []) if json.loads(l)["step"] <= resume_step]
-        _write_atomic(path, "".join(l + "\n" for l in kept))
+        _write_atomic(path, "".join(json.dumps(m) + "\n" for m in _json_lines(path) if m["step"] <= resume_step))
     def on_log(self, args, state, control, logs=None, **kw):
         if not state.is_world_process_zero or not logs or "loss" not in logs: return
         with open(self.path, "a") as f: f.write(json.dumps({"step": state.global_step, **logs}) + "\n")
 
+def _json_lines(path:Path)->list[dict]:
+    "The records of a JSON-lines file, without a last line that a kill cut short."
+    rows = []
+    for line in (path.read_text().splitlines() if path.exists() else []):
+        try: rows.append(json.loads(line))
+        except json.JSONDecodeError: break
+    return rows
+
 def read_metrics(run_dir)->list[dict]:
     "The logged steps of a run."
-    p = Path(run_dir)/"metrics.jsonl"
-    return [json.loads(l) for l in p.read_text().splitlines()] if p.exists() else []
+    return _json_lines(Path(run_dir)/"metrics.jsonl")
+
+# %% ../nbs/05_train.ipynb #cb98342e
+class TrainingDiverged(RuntimeError):
+    "The loss became NaN or infinite; the message names the step, likely causes and the last good checkpoint."
+
+def _step_of(ckpt:Path)->int: return int(ckpt.name.split("-")[1])
+
+def latest_checkpoint(run_dir)->Path|None:
+    "Newest complete `checkpoint-N` folder in `run_dir`."
+    ckpts = sorted((p for p in Path(run_dir).glob("checkpoint-*") if p.name.split("-")[1].isdigit()), key=_step_of)
+    return ckpts[-1] if ckpts else None
+
+def _diverged(trainer, loss)->TrainingDiverged:
+    step, ckpt, a = trainer.state.global_step + 1, latest_checkpoint(trainer.args.output_dir), trainer.args
+    causes = [f"learning rate too high ({a.learning_rate:g}: try 3-10x lower)"] + (["fp16 overflow (use bf16 or fp32)"] if a.fp16 else [])
+    return TrainingDiverged(f"step {step}: the loss is {loss.item()}; likely causes: {'; '.join(causes)}. "
+                            + (f"Last good checkpoint: {ckpt} (resume from it with --resume and a lower --learning-rate)" if ckpt else "No checkpoint was written yet."))
+
+def course_trainer_class():
+    "TRL's `DPOTrainer` with atomic checkpoints and a stop on a non-finite loss."
+    from trl import DPOTrainer
+    class CourseDPOTrainer(DPOTrainer):
+        def training_step(self, *args, **kw):
+            loss = super().training_step(*args, **kw)
+            if not torch.isfinite(loss).all(): raise _diverged(self, loss)
+            return loss
+        def _save_checkpoint(self, model, trial):
+            run_dir = Path(self.args.output_dir); stage = run_dir/".staging"; name = f"checkpoint-{self.state.global_step}"
+            self._get_output_dir = lambda trial=None: str(stage)  # the Trainer writes its checkpoint under .staging/
+            try: super()._save_checkpoint(model, trial)
+            finally: del self._get_output_dir
+            if not self.args.should_save: return
+            shutil.rmtree(run_dir/name, ignore_errors=True); os.replace(stage/name, run_dir/name)
+            for old in sorted(run_dir.glob("checkpoint-*"), key=_step_of)[:-self.args.save_total_limit]: shutil.rmtree(old)
+    return CourseDPOTrainer
+
+def fit_to_length(pairs, tokenizer, max_length:int, source="data"):
+    "`(pairs, counts)`: drops pairs whose prompt leaves no answer token within `max_length`, counts truncated ones."
+    keep, truncated = [], 0
+    for i, ex in enumerate(pairs):
+        ids = pair_tokens(ex, tokenizer); n = len(ids["prompt_ids"])
+        if n < max_length: keep.append(i)
+        truncated += n + max(len(ids["chosen_ids"]), len(ids["rejected_ids"])) > max_length
+    if not keep: raise PreferenceDataError(source, f"all {len(pairs)} pairs", "prompt", f"every prompt fills max_length={max_length} "
+                                           "tokens, leaving no answer token to train on (raise max_length or shorten the prompts)")
+    return pairs.select(keep), dict(truncated=truncated, no_answer_token=len(pairs) - len(keep))
 
 # %% ../nbs/05_train.ipynb #9c6db45e
 @dataclass
@@ -121,11 +178,6 @@ class RunResult:
     model: object = field(repr=False, default=None)
     tokenizer: object = field(repr=False, default=None)
     eval_pairs: object = field(repr=False, default=None)
-
-def latest_checkpoint(run_dir)->Path|None:
-    "Newest `checkpoint-N` folder in `run_dir`."
-    ckpts = sorted(Path(run_dir).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    return ckpts[-1] if ckpts else None
 
 def _dpo_args(cfg, run_dir, device, dtype):
     from trl import DPOConfig
@@ -141,24 +193,28 @@ def _dpo_args(cfg, run_dir, device, dtype):
 
 def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     "Run DPO as `cfg` says, writing config, metrics, plots, checkpoints, adapter and summary to `cfg.output_dir`."
-    from trl import DPOTrainer
     start, log = time.time(), get_logger()
     run_dir = Path(cfg.output_dir)
     resume_from = latest_checkpoint(run_dir) if cfg.resume else None
     if not cfg.resume and (run_dir/"summary.json").exists(): raise ConfigError(f"{run_dir} already holds a finished run: choose another output_dir or set resume")
+    if model is None: resolve_model(cfg.model)  # a missing model fails at once, before the data is read
     train_pairs, eval_pairs, report = run_pairs(cfg)  # data and model first: bad input fails before anything is written
     log.info(f"data: {report}; training on {len(train_pairs)}, holding out {len(eval_pairs)}")
     if model is None: model, tokenizer = load_model(cfg.model)
+    train_pairs, fit = fit_to_length(train_pairs, tokenizer, cfg.max_length, cfg.data)
+    log.info(f"max_length {cfg.max_length}: {fit['truncated']} training pairs truncated, {fit['no_answer_token']} dropped (prompt fills max_length)")
     run_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(run_dir/".staging", ignore_errors=True)  # a checkpoint a kill cut short
     _write_atomic(run_dir/"config.toml", cfg.to_toml())
     device, dtype = model.device.type, model.dtype
     torch.manual_seed(cfg.seed)
-    trainer = DPOTrainer(model=model, args=_dpo_args(cfg, run_dir, device, dtype), processing_class=tokenizer,
+    trainer = course_trainer_class()(model=model, args=_dpo_args(cfg, run_dir, device, dtype), processing_class=tokenizer,
                          train_dataset=train_pairs, peft_config=lora_config(cfg.lora_r, cfg.lora_alpha))
     step0 = int(resume_from.name.split("-")[1]) if resume_from else 0
     trainer.add_callback(MetricsFile(run_dir/"metrics.jsonl", resume_step=step0))
     if resume_from: log.info(f"resuming from {resume_from}")
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    shutil.rmtree(run_dir/".staging", ignore_errors=True)
     model = trainer.model
     tmp = Path(tempfile.mkdtemp(dir=run_dir, prefix=".adapter")); model.save_pretrained(tmp); tokenizer.save_pretrained(tmp)
     shutil.rmtree(run_dir/"adapter", ignore_errors=True); os.replace(tmp, run_dir/"adapter")
@@ -166,7 +222,7 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     metrics = read_metrics(run_dir)
     plot_metrics(metrics, run_dir/"plots")
     counts = count_parameters(model)
-    summary = dict(steps=trainer.state.global_step, train_pairs=len(train_pairs), eval_pairs=len(eval_pairs), data=str(report),
+    summary = dict(steps=trainer.state.global_step, train_pairs=len(train_pairs), eval_pairs=len(eval_pairs), data=str(report), **fit,
                    first_loss=metrics[0]["loss"] if metrics else None, last_loss=metrics[-1]["loss"] if metrics else None,
                    model_params=counts["total"] - counts["trainable"], trainable_params=counts["trainable"], device=device, dtype=str(dtype).replace("torch.", ""),
                    train_seconds=round(time.time() - start, 1), resumed_from=str(resume_from) if resume_from else None)
@@ -186,5 +242,6 @@ def plot_metrics(metrics:list[dict], out_dir)->list[Path]:
         fig = Figure(figsize=(5, 3)); ax = fig.subplots()
         for k in keys: ax.plot([m["step"] for m in metrics if k in m], [m[k] for m in metrics if k in m], marker=".", label=k)
         ax.set(xlabel="step", title=name.replace("_", " ")); ax.legend(); fig.tight_layout()
-        fig.savefig(out_dir/f"{name}.png", dpi=80); paths.append(out_dir/f"{name}.png")
+        tmp = out_dir/f".{name}.tmp.png"; fig.savefig(tmp, dpi=80); os.replace(tmp, out_dir/f"{name}.png")
+        paths.append(out_dir/f"{name}.png")
     return paths

@@ -112,53 +112,6 @@ def test_limit_and_deterministic_split(tmp_path):
     assert not set(str(p) for p in a[0]["prompt"]) & set(str(p) for p in a[1]["prompt"])
 
 
-# ---------- bad input: one clear error naming file, line/row and field ----------
-def err(source, **kw):
-    with pytest.raises(PreferenceDataError) as e: load_preferences(source, **kw)
-    return str(e.value)
-
-
-def test_malformed_json_line(tmp_path):
-    f = tmp_path / "bad.jsonl"
-    f.write_text(json.dumps({"prompt": "q", "chosen": "y", "rejected": "n"}) + "\n{not json\n")
-    assert err(f).startswith(f"{f}, line 2: malformed JSON")
-
-
-def test_missing_field(tmp_path):
-    f = write(tmp_path / "m.jsonl", [{"prompt": "q", "chosen": "y", "rejected": "n"}, {"prompt": "q", "chosen": "y"}])
-    assert err(f) == f"{f}, line 2, field 'rejected': missing"
-
-
-@pytest.mark.parametrize("value,typename", [(3, "int"), (None, "NoneType"), ([["x"]], "list")])
-def test_mistyped_field(tmp_path, value, typename):
-    f = write(tmp_path / "t.jsonl", [{"prompt": "q", "chosen": value, "rejected": "n"}])
-    msg = err(f)
-    assert msg.startswith(f"{f}, line 1, field 'chosen'") and (typename in msg or "messages" in msg)
-
-
-def test_unknown_format(tmp_path):
-    f = write(tmp_path / "u.jsonl", [{"question": "q", "good": "y"}])
-    msg = err(f)
-    assert str(f) in msg and "unknown format" in msg and "question" in msg
-
-
-def test_truncated_gzip_and_non_utf8(tmp_path):
-    good = gzip.compress((json.dumps({"prompt": "q", "chosen": "y", "rejected": "n"}) + "\n").encode() * 200)
-    (tmp_path / "t.jsonl.gz").write_bytes(good[: len(good) // 2])
-    assert "truncated or unreadable" in err(tmp_path / "t.jsonl.gz")
-    (tmp_path / "b.jsonl").write_bytes(b'{"prompt": "q\xff", "chosen": "y", "rejected": "n"}\n')
-    assert "not valid UTF-8" in err(tmp_path / "b.jsonl")
-
-
-def test_nothing_usable_is_an_error(tmp_path):
-    f = write(tmp_path / "same.jsonl", [{"prompt": "q", "chosen": "y", "rejected": "y"}] * 3)
-    assert "no usable pairs" in err(f) and "identical 3" in err(f)
-
-
-def test_missing_path(tmp_path):
-    assert "no such file or directory" in err(tmp_path / "nope.jsonl")
-
-
 # ---------- tokenization matches TRL's DPOTrainer ----------
 def test_pair_tokens_match_dpo_trainer(tok, tmp_path):
     from trl import DPOConfig, DPOTrainer

@@ -52,7 +52,7 @@ def test_run_directory_contents(tok, tmp_path):
     cfg, res = tiny_run(tok, tmp_path / "r")
     names = {p.name for p in (tmp_path / "r").iterdir()}
     assert {"config.toml", "metrics.jsonl", "plots", "adapter", "summary.json", "checkpoint-4"} <= names
-    assert DPORunConfig.from_toml(tmp_path / "r" / "config.toml") == cfg
+    assert DPORunConfig.from_toml(tmp_path / "r" / "config.toml", output_dir=cfg.output_dir) == cfg
     s = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert s["steps"] == 4 and s["model_params"] + s["trainable_params"] > 0 and s["first_loss"] == pytest.approx(0.6931, abs=1e-3)
     with pytest.raises(ConfigError, match="already holds a finished run"): tiny_run(tok, tmp_path / "r")
