@@ -84,6 +84,13 @@ def build_parser()->argparse.ArgumentParser:
     e.add_argument("--data", help="preference data for --adapter (file, directory, hub id or shortcut)")
     e.add_argument("--model", default=DEFAULT_MODEL, help="base model of --adapter")
     e.add_argument("--limit", type=int, default=0, help="evaluate at most this many pairs (0 = all)")
+    b = sub.add_parser("bench", help="time plain TRL against the fast DPO step on the same pairs; writes bench/results.json")
+    b.add_argument("--model", default=DEFAULT_MODEL, help="hub id or model directory")
+    b.add_argument("--random-init", action="store_true", help="the model's shape with random weights (same cost)")
+    b.add_argument("--data", default="hh-rlhf"); b.add_argument("--steps", type=int, default=18); b.add_argument("--warmup", type=int, default=2)
+    b.add_argument("--max-length", type=int, default=1024); b.add_argument("--pairs-per-step", type=int, default=8)
+    b.add_argument("--best-batches", default="32,64,128", help="comma-separated larger batches to try")
+    b.add_argument("--out", default="bench/results.json")
     g = sub.add_parser("generate", help="answer a prompt with the base model or a trained adapter")
     g.add_argument("prompt"); g.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local model directory")
     g.add_argument("--adapter", help="adapter directory (a run's adapter/ folder)")
@@ -99,6 +106,10 @@ def main(argv:list|None=None)->int:
         elif args.command == "train": print(json.dumps(train(_config(args)).summary, indent=1))
         elif args.command == "eval": eval_run(args.run_dir, args.adapter, args.data, args.model, args.limit)
         elif args.command == "generate": print(generate_answer(args.prompt, args.model, args.adapter, args.max_new_tokens))
+        elif args.command == "bench":
+            from dpo_course.speed import bench, bench_table
+            print(bench_table(bench(args.model, args.random_init, args.data, args.steps, args.warmup, args.max_length,
+                                    pairs_per_step=args.pairs_per_step, best_batches=tuple(int(b) for b in args.best_batches.split(",")), out=args.out)))
     except (ModelSourceError, ConfigError, PreferenceDataError) as e:
         p.exit(2, f"dpo-course: error: {e}\n")
     except TrainingDiverged as e:
