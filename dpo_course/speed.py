@@ -4,12 +4,13 @@
 
 # %% ../nbs/08_speed.ipynb #c0556a3f
 from __future__ import annotations
-import json, math, os, platform, random, shutil, time
+import json, platform, random, time
 from pathlib import Path
 import torch
 from torch.utils.checkpoint import checkpoint
 from .data import pair_tokens
 from .loss import dpo_loss
+from .train import _write_atomic
 
 # %% auto #0
 __all__ = ['PEAK_FLOPS', 'tokenize_pairs', 'real_tokens', 'collate_pairs', 'answer_logps', 'batch_order', 'reference_logps',
@@ -182,8 +183,8 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(False)  # flash attention: no per-call cuDNN plan building on the host
     torch.manual_seed(seed); model = apply_lora(base, lora_config())
     if lora0: model.load_state_dict(lora0, strict=False)  # the same adapter initialisation as the TRL run it is compared with
-    order = batch_order(len(items), batch_size, warmup + steps, seed, [len(it["chosen"]) + len(it["rejected"]) for it in items] if group_by_length else None)
-    if not group_by_length: order = [list(range(s * batch_size, (s + 1) * batch_size)) for s in range(warmup + steps)]  # in order, as TRL got them
+    if group_by_length: order = batch_order(len(items), batch_size, warmup + steps, seed, [len(it["chosen"]) + len(it["rejected"]) for it in items])
+    else: order = [list(range(s * batch_size, (s + 1) * batch_size)) for s in range(warmup + steps)]  # in order, as TRL got them
     if checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
     if compile: compile_layers(model)
     if precompute_ref: reference_logps(model, items, tok.pad_token_id, order[:2], multiple=multiple); _sync(device)  # warm-up/compile, not timed
@@ -309,7 +310,7 @@ def write_bench(runs:dict, out, **setup)->dict:
     res = dict(device=dev, versions=_versions(), setup=setup, summary=summary, targets=targets, runs=runs,
                date=time.strftime("%Y-%m-%d"))
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp"); tmp.write_text(json.dumps(res, indent=1, default=float)); os.replace(tmp, out)
+    _write_atomic(out, json.dumps(res, indent=1, default=float))
     out.with_suffix(".md").write_text(bench_table(res))
     return res
 

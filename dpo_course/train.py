@@ -129,10 +129,13 @@ class TrainingDiverged(RuntimeError):
 
 def _step_of(ckpt:Path)->int: return int(ckpt.name.split("-")[1])
 
+def _checkpoints(run_dir)->list[Path]:
+    "The `checkpoint-N` folders of `run_dir`, oldest step first."
+    return sorted((p for p in Path(run_dir).glob("checkpoint-*") if p.name.split("-")[1].isdigit()), key=_step_of)
+
 def latest_checkpoint(run_dir)->Path|None:
     "Newest complete `checkpoint-N` folder in `run_dir`."
-    ckpts = sorted((p for p in Path(run_dir).glob("checkpoint-*") if p.name.split("-")[1].isdigit()), key=_step_of)
-    return ckpts[-1] if ckpts else None
+    return (_checkpoints(run_dir) or [None])[-1]
 
 def _diverged(trainer, loss)->TrainingDiverged:
     step, ckpt, a = trainer.state.global_step + 1, latest_checkpoint(trainer.args.output_dir), trainer.args
@@ -155,7 +158,7 @@ def course_trainer_class():
             finally: del self._get_output_dir
             if not self.args.should_save: return
             shutil.rmtree(run_dir/name, ignore_errors=True); os.replace(stage/name, run_dir/name)
-            for old in sorted(run_dir.glob("checkpoint-*"), key=_step_of)[:-self.args.save_total_limit]: shutil.rmtree(old)
+            for old in _checkpoints(run_dir)[:-self.args.save_total_limit]: shutil.rmtree(old)
     return CourseDPOTrainer
 
 def fit_to_length(pairs, tokenizer, max_length:int, source="data"):
@@ -210,7 +213,7 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     torch.manual_seed(cfg.seed)
     trainer = course_trainer_class()(model=model, args=_dpo_args(cfg, run_dir, device, dtype), processing_class=tokenizer,
                          train_dataset=train_pairs, peft_config=lora_config(cfg.lora_r, cfg.lora_alpha))
-    step0 = int(resume_from.name.split("-")[1]) if resume_from else 0
+    step0 = _step_of(resume_from) if resume_from else 0
     trainer.add_callback(MetricsFile(run_dir/"metrics.jsonl", resume_step=step0))
     if resume_from: log.info(f"resuming from {resume_from}")
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
