@@ -7,10 +7,11 @@ from __future__ import annotations
 import argparse, json, sys, time
 from dataclasses import fields
 from pathlib import Path
-from .models import DEFAULT_MODEL, ModelSourceError, generate, load_model
+from .models import DEFAULT_MODEL, ModelSourceError, generate, is_main_process, load_model
 from .data import PreferenceDataError
 from .train import ConfigError, DPORunConfig, TrainingDiverged, load_run_data, run_pairs, train
 from .evaluate import evaluate_run, report_table, train_and_evaluate
+from .scale import LAUNCH_CONFIGS, bench_scaling, launch_config, scaling_table
 
 # %% auto #0
 __all__ = ['run_main', 'eval_run', 'generate_answer', 'build_parser', 'main']
@@ -25,6 +26,7 @@ def run_main(cfg:DPORunConfig)->dict:
     "The main job: train, then measure before/after on held-out pairs; prints the results and its wall time."
     start = time.perf_counter()
     rep = train_and_evaluate(cfg)
+    if not is_main_process(): return rep
     s = rep["summary"]
     print(f"model parameters: {s['model_params']:,}; LoRA r={cfg.lora_r} trainable: {s['trainable_params']:,}")
     loss = f"loss {s['first_loss']:.4f} -> {s['last_loss']:.4f}" if s["first_loss"] is not None else "no step logged (logging_steps > max_steps)"
@@ -90,7 +92,11 @@ def build_parser()->argparse.ArgumentParser:
     b.add_argument("--data", default="hh-rlhf"); b.add_argument("--steps", type=int, default=18); b.add_argument("--warmup", type=int, default=2)
     b.add_argument("--max-length", type=int, default=1024); b.add_argument("--pairs-per-step", type=int, default=8)
     b.add_argument("--best-batches", default="32,64,128", help="comma-separated larger batches to try")
-    b.add_argument("--out", default="bench/results.json")
+    b.add_argument("--out", help="results file (default: bench/results.json, or bench/scaling.json with --processes)")
+    b.add_argument("--processes", type=int, default=0, help="time `train` on 1 and on N processes (accelerate launch) and report scaling efficiency")
+    b.add_argument("--launch-config", default="ddp", help="accelerate config for --processes: ddp, fsdp_lora, ... or a file")
+    lc = sub.add_parser("launch-config", help="print the path of a ready accelerate config: " + ", ".join(LAUNCH_CONFIGS))
+    lc.add_argument("name", choices=LAUNCH_CONFIGS)
     g = sub.add_parser("generate", help="answer a prompt with the base model or a trained adapter")
     g.add_argument("prompt"); g.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local model directory")
     g.add_argument("--adapter", help="adapter directory (a run's adapter/ folder)")
@@ -103,15 +109,24 @@ def main(argv:list|None=None)->int:
     args = p.parse_args(argv)
     try:
         if args.command == "run": run_main(_config(args))
-        elif args.command == "train": print(json.dumps(train(_config(args)).summary, indent=1))
+        elif args.command == "train":
+            summary = train(_config(args)).summary
+            if is_main_process(): print(json.dumps(summary, indent=1))
         elif args.command == "eval": eval_run(args.run_dir, args.adapter, args.data, args.model, args.limit)
         elif args.command == "generate": print(generate_answer(args.prompt, args.model, args.adapter, args.max_new_tokens))
+        elif args.command == "launch-config": print(launch_config(args.name))
+        elif args.command == "bench" and args.processes: print(scaling_table(bench_scaling(
+            DPORunConfig(model=args.model, data=args.data, max_length=args.max_length, batch_size=args.pairs_per_step),
+            args.processes, args.steps, args.warmup, args.launch_config, out=args.out or "bench/scaling.json")))
         elif args.command == "bench":
             from dpo_course.speed import bench, bench_table
             print(bench_table(bench(args.model, args.random_init, args.data, args.steps, args.warmup, args.max_length,
-                                    pairs_per_step=args.pairs_per_step, best_batches=tuple(int(b) for b in args.best_batches.split(",")), out=args.out)))
+                                    pairs_per_step=args.pairs_per_step, best_batches=tuple(int(b) for b in args.best_batches.split(",")), out=args.out or "bench/results.json")))
     except (ModelSourceError, ConfigError, PreferenceDataError) as e:
         p.exit(2, f"dpo-course: error: {e}\n")
     except TrainingDiverged as e:
         p.exit(1, f"dpo-course: training stopped: {e}\n")
     return 0
+
+# %% ../nbs/07_cli.ipynb #87b4cc7b
+if __name__ == "__main__" and not getattr(__import__("builtins"), "__IPYTHON__", False): sys.exit(main())

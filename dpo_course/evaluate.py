@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from .data import pair_tokens
 from .loss import batch_scores
-from .models import generate
+from .models import generate, is_main_process
 from .train import DPORunConfig, _write_atomic, train
 
 # %% auto #0
@@ -104,9 +104,10 @@ def plot_report(rep:dict, path=None):
 
 # %% ../nbs/06_eval.ipynb #bb8b33bd
 def train_and_evaluate(cfg:DPORunConfig, n_generations:int=3)->dict:
-    "Train as `cfg` says, then measure before/after on the held-out pairs; writes `eval.json` and `plots/eval.png`."
+    "Train as `cfg` says, then measure before/after on the held-out pairs (on rank 0); writes `eval.json` and `plots/eval.png`."
     start = time.perf_counter()
     res = train(cfg)
+    if not is_main_process(): return dict(summary=res.summary, run_dir=str(res.run_dir))  # other ranks only helped train
     rep = evaluate_run(res.model, res.tokenizer, res.eval_pairs, cfg.beta, cfg.max_length, n_generations)
     rep.update(summary=res.summary, run_dir=str(res.run_dir))
     plot_report(rep, res.run_dir/"plots"/"eval.png")

@@ -10,9 +10,10 @@ from urllib.parse import urlparse
 import torch
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'GGUF_PACKAGE', 'GGUF_FILE', 'IM_END', 'get_logger', 'ModelSourceError', 'hub_offline', 'cache_dir',
-           'gguf_path', 'fix_special_tokens', 'quiet_hf', 'convert_gguf', 'resolve_model', 'pick_device', 'pick_dtype',
-           'load_model', 'load_tokenizer', 'generate', 'tiny_model']
+__all__ = ['DEFAULT_MODEL', 'GGUF_PACKAGE', 'GGUF_FILE', 'IM_END', 'process_rank', 'is_main_process', 'get_logger',
+           'ModelSourceError', 'hub_offline', 'cache_dir', 'gguf_path', 'fix_special_tokens', 'quiet_hf',
+           'convert_gguf', 'resolve_model', 'pick_device', 'pick_dtype', 'load_model', 'load_tokenizer', 'generate',
+           'tiny_model']
 
 # %% ../nbs/01_models.ipynb #f3d18800
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -22,17 +23,26 @@ IM_END = "<|im_end|>"
 class _StderrHandler(logging.StreamHandler):
     "Writes to whatever `sys.stderr` is at the time (notebooks and test runners replace it)."
     @property
-    def stream(self): return sys.stderr
+    def stream(self): return __import__("sys").stderr  # also at interpreter exit, when a notebook's globals are gone
     @stream.setter
     def stream(self, value): pass
 
+def process_rank()->tuple[int, int, int]:
+    "`(rank, local_rank, world_size)` of this process under `torchrun`/`accelerate launch`; `(0, 0, 1)` when alone."
+    env = os.environ
+    return int(env.get("RANK", 0)), int(env.get("LOCAL_RANK", 0)), int(env.get("WORLD_SIZE", 1))
+
+def is_main_process()->bool:
+    "True in the one process that writes files and logs (rank 0, or the only process)."
+    return process_rank()[0] == 0
+
 def get_logger()->logging.Logger:
-    "The `dpo_course` logger, printing one plain line per message to stderr."
+    "The `dpo_course` logger, printing one plain line per message to stderr (warnings only on ranks other than 0)."
     log = logging.getLogger("dpo_course")
     if not log.handlers:
         h = _StderrHandler()
         h.setFormatter(logging.Formatter("[dpo-course] %(message)s"))
-        log.addHandler(h); log.setLevel(logging.INFO); log.propagate = False
+        log.addHandler(h); log.setLevel(logging.INFO if is_main_process() else logging.WARNING); log.propagate = False
     return log
 
 class ModelSourceError(ValueError):
@@ -131,9 +141,9 @@ def resolve_model(name:str=DEFAULT_MODEL, # hub id or local directory
 
 # %% ../nbs/01_models.ipynb #a4c6ac1a
 def pick_device(device:str|None=None)->str:
-    "`device` if given, else `cuda` when a GPU is visible, else `cpu`."
+    "`device` if given, else this process's GPU (`cuda:LOCAL_RANK`) when one is visible, else `cpu`."
     if device: return str(device)
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return f"cuda:{process_rank()[1]}" if torch.cuda.is_available() else "cpu"
 
 def pick_dtype(device:str, dtype:str|torch.dtype|None=None)->torch.dtype:
     "`dtype` if given, else bf16 on GPUs that support it, fp16 on older GPUs, fp32 on CPU."

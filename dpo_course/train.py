@@ -8,7 +8,7 @@ import dataclasses, json, os, shutil, tempfile, time, tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import torch
-from .models import DEFAULT_MODEL, get_logger, load_model, resolve_model
+from .models import DEFAULT_MODEL, get_logger, is_main_process, load_model, process_rank, resolve_model
 from .lora import count_parameters, lora_config
 from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, train_eval_split
 from .loss import LOSS_TYPES
@@ -103,13 +103,16 @@ def _write_atomic(path:Path, text:str):
     tmp.write_text(text); os.replace(tmp, path)
 
 class MetricsFile(TrainerCallback):
-    "Appends every training log (with its step) to `metrics.jsonl`."
+    "Appends every training log (with step, seconds since training started and peak GPU memory) to `metrics.jsonl`; rank 0 only."
     def __init__(self, path:Path, resume_step:int=0):
-        self.path = path
-        _write_atomic(path, "".join(json.dumps(m) + "\n" for m in _json_lines(path) if m["step"] <= resume_step))
+        self.path, self.start = path, time.perf_counter()
+        if is_main_process(): _write_atomic(path, "".join(json.dumps(m) + "\n" for m in _json_lines(path) if m["step"] <= resume_step))
+    def on_train_begin(self, args, state, control, **kw): self.start = time.perf_counter()
     def on_log(self, args, state, control, logs=None, **kw):
         if not state.is_world_process_zero or not logs or "loss" not in logs: return
-        with open(self.path, "a") as f: f.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+        rec = {"step": state.global_step, **logs, "elapsed_s": round(time.perf_counter() - self.start, 3)}
+        if torch.cuda.is_available(): rec["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
+        with open(self.path, "a") as f: f.write(json.dumps(rec) + "\n")
 
 def _json_lines(path:Path)->list[dict]:
     "The records of a JSON-lines file, without a last line that a kill cut short."
@@ -156,6 +159,7 @@ def course_trainer_class():
             self._get_output_dir = lambda trial=None: str(stage)  # the Trainer writes its checkpoint under .staging/
             try: super()._save_checkpoint(model, trial)
             finally: del self._get_output_dir
+            self.accelerator.wait_for_everyone()  # every process has written its part (its RNG state) into .staging/
             if not self.args.should_save: return
             shutil.rmtree(run_dir/name, ignore_errors=True); os.replace(stage/name, run_dir/name)
             for old in _checkpoints(run_dir)[:-self.args.save_total_limit]: shutil.rmtree(old)
@@ -191,12 +195,20 @@ def _dpo_args(cfg, run_dir, device, dtype):
                      max_steps=cfg.max_steps, max_length=cfg.max_length, gradient_checkpointing=cfg.gradient_checkpointing,
                      logging_steps=cfg.logging_steps, save_strategy="steps", save_steps=cfg.save_steps or cfg.max_steps,
                      save_total_limit=2, bf16=dtype == torch.bfloat16, fp16=dtype == torch.float16,
-                     use_cpu=device == "cpu", dataloader_pin_memory=device != "cpu",
+                     use_cpu=device == "cpu", dataloader_pin_memory=device != "cpu", ddp_find_unused_parameters=False,
                      disable_tqdm=bool(os.environ.get("IN_TEST")))
 
+def _save_adapter(trainer, run_dir:Path):
+    "Save adapter and tokenizer to `run_dir/adapter` via a staging folder (every process calls it: FSDP/ZeRO gather the weights)."
+    stage = run_dir/".staging"/"adapter"
+    trainer.save_model(str(stage)); trainer.accelerator.wait_for_everyone()
+    if not is_main_process(): return
+    (stage/"training_args.bin").unlink(missing_ok=True)
+    shutil.rmtree(run_dir/"adapter", ignore_errors=True); os.replace(stage, run_dir/"adapter")
+
 def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
-    "Run DPO as `cfg` says, writing config, metrics, plots, checkpoints, adapter and summary to `cfg.output_dir`."
-    start, log = time.time(), get_logger()
+    "Run DPO as `cfg` says, writing config, metrics, plots, checkpoints, adapter and summary to `cfg.output_dir` (rank 0 writes)."
+    start, log, main, processes = time.time(), get_logger(), is_main_process(), process_rank()[2]
     run_dir = Path(cfg.output_dir)
     resume_from = latest_checkpoint(run_dir) if cfg.resume else None
     if not cfg.resume and (run_dir/"summary.json").exists(): raise ConfigError(f"{run_dir} already holds a finished run: choose another output_dir or set resume")
@@ -206,9 +218,14 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     if model is None: model, tokenizer = load_model(cfg.model)
     train_pairs, fit = fit_to_length(train_pairs, tokenizer, cfg.max_length, cfg.data)
     log.info(f"max_length {cfg.max_length}: {fit['truncated']} training pairs truncated, {fit['no_answer_token']} dropped (prompt fills max_length)")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(run_dir/".staging", ignore_errors=True)  # a checkpoint a kill cut short
-    _write_atomic(run_dir/"config.toml", cfg.to_toml())
+    effective_batch = cfg.batch_size * processes * cfg.grad_accum
+    log.info(f"batch: {cfg.batch_size} pairs per device x {processes} process{'es' * (processes > 1)} x {cfg.grad_accum} accumulation "
+             f"= {effective_batch} pairs per optimizer step")
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(run_dir/".staging", ignore_errors=True)  # a checkpoint a kill cut short
+        _write_atomic(run_dir/"config.toml", cfg.to_toml())
+    else: import datasets; datasets.disable_progress_bars()
     device, dtype = model.device.type, model.dtype
     torch.manual_seed(cfg.seed)
     trainer = course_trainer_class()(model=model, args=_dpo_args(cfg, run_dir, device, dtype), processing_class=tokenizer,
@@ -217,20 +234,21 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     trainer.add_callback(MetricsFile(run_dir/"metrics.jsonl", resume_step=step0))
     if resume_from: log.info(f"resuming from {resume_from}")
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    shutil.rmtree(run_dir/".staging", ignore_errors=True)
-    model = trainer.model
-    tmp = Path(tempfile.mkdtemp(dir=run_dir, prefix=".adapter")); model.save_pretrained(tmp); tokenizer.save_pretrained(tmp)
-    shutil.rmtree(run_dir/"adapter", ignore_errors=True); os.replace(tmp, run_dir/"adapter")
-    if cfg.merge: model.merge_and_unload().save_pretrained(run_dir/"merged"); tokenizer.save_pretrained(run_dir/"merged")
-    metrics = read_metrics(run_dir)
-    plot_metrics(metrics, run_dir/"plots")
+    _save_adapter(trainer, run_dir)
+    model, metrics = trainer.model, read_metrics(run_dir)
     counts = count_parameters(model)
     summary = dict(steps=trainer.state.global_step, train_pairs=len(train_pairs), eval_pairs=len(eval_pairs), data=str(report), **fit,
                    first_loss=metrics[0]["loss"] if metrics else None, last_loss=metrics[-1]["loss"] if metrics else None,
                    model_params=counts["total"] - counts["trainable"], trainable_params=counts["trainable"], device=device, dtype=str(dtype).replace("torch.", ""),
+                   processes=processes, effective_batch=effective_batch,
                    train_seconds=round(time.time() - start, 1), resumed_from=str(resume_from) if resume_from else None)
-    _write_atomic(run_dir/"summary.json", json.dumps(summary, indent=2))
+    if main:
+        shutil.rmtree(run_dir/".staging", ignore_errors=True)
+        if cfg.merge: model.merge_and_unload().save_pretrained(run_dir/"merged"); tokenizer.save_pretrained(run_dir/"merged")
+        plot_metrics(metrics, run_dir/"plots")
+        _write_atomic(run_dir/"summary.json", json.dumps(summary, indent=2))
     return RunResult(run_dir, summary, model, tokenizer, eval_pairs)
+
 
 # %% ../nbs/05_train.ipynb #d09f69dd
 PLOTS = {"loss": ["loss"], "reward_margins": ["rewards/margins"], "reward_accuracy": ["rewards/accuracies"],

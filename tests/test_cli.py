@@ -11,7 +11,7 @@ def dpo_course(*args):
 def test_help():
     res = dpo_course("--help")
     assert res.returncode == 0 and "run" in res.stdout
-    for cmd, flag in [("run", "--max-steps"), ("train", "--config"), ("eval", "run_dir"), ("generate", "--adapter"), ("bench", "--random-init")]:
+    for cmd, flag in [("run", "--max-steps"), ("train", "--config"), ("eval", "run_dir"), ("generate", "--adapter"), ("bench", "--random-init"), ("bench", "--processes"), ("launch-config", "fsdp_lora")]:
         res = dpo_course(cmd, "--help")
         assert res.returncode == 0 and flag in res.stdout, cmd
 
