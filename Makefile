@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup main test test-slow check-export check-clean nbtest pytest readme
+.PHONY: setup main test test-slow check-export check-clean nbtest pytest readme docs browser
 
 setup: $(STAMP)
 
@@ -19,7 +19,7 @@ main: setup
 	$(BIN)/dpo-course run --output-dir runs/main-$$(date +%Y%m%d-%H%M%S)
 
 # every test: library in sync with the notebooks, notebooks clean, notebooks run, pytest
-test: setup check-export check-clean nbtest pytest
+test: setup browser check-export check-clean nbtest pytest
 
 # tests run offline: nothing probes or downloads from the Hub
 test nbtest pytest test-slow: export HF_HUB_OFFLINE = 1
@@ -45,3 +45,11 @@ test-slow: setup
 # README.md is generated from nbs/index.ipynb
 readme: setup
 	$(BIN)/python tools/make_readme.py
+
+# the docs site, rendered offline from the notebooks (no Quarto needed): _site/index.html
+docs: setup
+	$(BIN)/python tools/build_docs.py _site
+
+# headless Chromium for the docs test (Debian packages; needs root, as in CI)
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }

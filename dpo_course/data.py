@@ -11,9 +11,9 @@ from pathlib import Path
 from datasets import Dataset
 
 # %% auto #0
-__all__ = ['HUMAN', 'ASSISTANT', 'HUB_LOCAL', 'FORMATS', 'SplitError', 'hh_turns', 'hh_text', 'split_hh_dialogue', 'data_dir',
-           'PreferenceDataError', 'LoadReport', 'detect_format', 'to_triple', 'load_preferences', 'train_eval_split',
-           'pair_tokens', 'TokenView', 'show_tokens', 'length_report']
+__all__ = ['HUMAN', 'ASSISTANT', 'COURSE_DATA', 'HUB_LOCAL', 'FORMATS', 'SplitError', 'hh_turns', 'hh_text', 'split_hh_dialogue',
+           'fetch_course_data', 'data_dir', 'PreferenceDataError', 'LoadReport', 'detect_format', 'to_triple',
+           'load_preferences', 'train_eval_split', 'pair_tokens', 'TokenView', 'show_tokens', 'length_report']
 
 # %% ../nbs/03_data.ipynb #29c087ee
 HUMAN, ASSISTANT = "\n\nHuman:", "\n\nAssistant:"
@@ -59,14 +59,33 @@ def split_hh_dialogue(chosen:str, # whole chosen dialogue, `\n\nHuman: …\n\nAs
             "rejected": [{"role": "assistant", "content": answers[1]}]}
 
 # %% ../nbs/03_data.ipynb #2cf9240e
+COURSE_DATA = {  # file under the data folder -> where it lives online
+    "hh-rlhf/harmless-base/test.jsonl.gz": "https://huggingface.co/datasets/Anthropic/hh-rlhf/resolve/main/harmless-base/test.jsonl.gz",
+    "llms-from-scratch-preference/instruction-data-with-preference.json":
+        "https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch07/04_preference-tuning-with-dpo/instruction-data-with-preference.json"}
+
+def fetch_course_data(dest:Path)->Path:
+    "Download the course's preference files into `dest` (Colab, a fresh machine); fails clearly offline."
+    from urllib.request import urlretrieve
+    from dpo_course.models import get_logger, hub_offline
+    if hub_offline(): raise FileNotFoundError("Offline preference data not found, and the hub can't be reached to fetch it: "
+                                              "set DPO_COURSE_DATA to a folder holding hh-rlhf/ and llms-from-scratch-preference/")
+    for rel, url in COURSE_DATA.items():
+        if (dest/rel).exists(): continue
+        (dest/rel).parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest/f"{rel}.part"; urlretrieve(url, tmp); os.replace(tmp, dest/rel)
+    get_logger().info(f"data source: downloaded the course's preference files into {dest}")
+    return dest
+
 def data_dir()->Path:
-    "Folder of the offline preference data: `$DPO_COURSE_DATA`, else the nearest `shared/data` above the working directory or the package."
+    "Folder of the preference data: `$DPO_COURSE_DATA`, else the nearest `shared/data` above the working directory or the package, else a downloaded copy in the cache."
     if env := os.environ.get("DPO_COURSE_DATA"): return Path(env).expanduser()
     here = Path(__file__).resolve() if "__file__" in globals() else Path.cwd()
     for base in [Path.cwd(), *Path.cwd().parents, *here.parents]:
         if (base/"shared"/"data").is_dir(): return base/"shared"/"data"
-    raise FileNotFoundError("Offline preference data not found: set DPO_COURSE_DATA to a folder holding hh-rlhf/ "
-                            "and llms-from-scratch-preference/")
+    from dpo_course.models import cache_dir
+    cached = cache_dir()/"data"
+    return cached if all((cached/rel).exists() for rel in COURSE_DATA) else fetch_course_data(cached)
 
 # %% ../nbs/03_data.ipynb #73475017
 HUB_LOCAL = {"Anthropic/hh-rlhf": "hh-rlhf"}  # hub id -> folder under `data_dir()`

@@ -12,8 +12,8 @@ import torch
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'GGUF_PACKAGE', 'GGUF_FILE', 'IM_END', 'process_rank', 'is_main_process', 'get_logger',
            'ModelSourceError', 'hub_offline', 'cache_dir', 'gguf_path', 'fix_special_tokens', 'quiet_hf',
-           'convert_gguf', 'resolve_model', 'pick_device', 'pick_dtype', 'load_model', 'load_tokenizer', 'generate',
-           'tiny_model']
+           'convert_gguf', 'resolve_model', 'pick_device', 'pick_dtype', 'runtime_settings', 'load_model',
+           'load_tokenizer', 'generate', 'tiny_model']
 
 # %% ../nbs/01_models.ipynb #f3d18800
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -151,6 +151,13 @@ def pick_dtype(device:str, dtype:str|torch.dtype|None=None)->torch.dtype:
     if dtype: return getattr(torch, {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}.get(dtype, dtype))
     if str(device).startswith("cuda"): return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
+
+def runtime_settings()->dict:
+    "This machine as the course sees it: Colab or not, the GPU, bf16 support, and the device and dtype it will use."
+    device = pick_device(); dtype = pick_dtype(device)
+    gpu = torch.cuda.get_device_name(device) if device.startswith("cuda") else None
+    return dict(colab="google.colab" in sys.modules, device=device, gpu=gpu, dtype=str(dtype).replace("torch.", ""),
+                bf16=bool(gpu) and torch.cuda.is_bf16_supported(), unsloth=importlib.util.find_spec("unsloth") is not None)
 
 # %% ../nbs/01_models.ipynb #fbb6e089
 def _want_unsloth(use_unsloth, device):

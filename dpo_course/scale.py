@@ -121,4 +121,5 @@ def scaling_table(res:dict)->str:
     "A markdown table of `bench_scaling` results."
     rows = [f"| {r['processes']} | {r['tokens_per_s']:,.0f} | {r['s_per_step']:.3f} | {r['effective_batch']} | {r['peak_gib']:.2f} | {r['efficiency']:.2f} |" for r in res["runs"]]
     return "\n".join([f"{res['device']}, {res['launch_config']}, {res['per_device_batch']} pairs per device, max_length {res['max_length']}\n",
-                      "| processes | tokens/s | s/step | pairs/step | peak GiB (rank 0) | efficiency |", "|---|---|---|---|---|---|", *rows])
+                      "| processes | tokens/s | s/step | pairs/step | peak GiB (rank 0) | efficiency |", "|---|---|---|---|---|---|", *rows]
+                     + ([f"\n{res['note']}"] if res.get("note") else []))

@@ -1,0 +1,65 @@
+"""The offline docs site: built by `tools/build_docs.py`, opened in headless Chromium, every sidebar link followed."""
+import importlib.util, json, shutil
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT/"_site"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+ERROR_TEXT = ("Traceback (most recent call last)", "Error in notebook", "ModuleNotFoundError", "NameError")
+
+
+@pytest.fixture(scope="module")
+def site():
+    spec = importlib.util.spec_from_file_location("build_docs", ROOT/"tools"/"build_docs.py")
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    shutil.rmtree(SITE, ignore_errors=True)
+    return mod.build(SITE)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail(f"{CHROMIUM} / {CHROMEDRIVER} missing: `make browser` installs Debian's chromium and chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions(); opts.binary_location = CHROMIUM
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,900"]:
+        opts.add_argument(flag)
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    yield drv
+    drv.quit()
+
+
+def test_every_exported_function_has_an_api_entry(site):
+    import dpo_course._modidx as idx, importlib
+    for module in idx.d["syms"]:
+        names = getattr(importlib.import_module(module), "__all__", [])
+        if not names: continue
+        text = (SITE/"api"/f"{module.split('.')[-1]}.html").read_text()
+        for name in names: assert f"<h3" in text and name in text, (module, name)
+
+
+def test_site_in_a_browser(site, browser):
+    from selenium.webdriver.common.by import By
+    browser.get((SITE/"index.html").as_uri())
+    links = [(a.text, a.get_attribute("href")) for a in browser.find_elements(By.CSS_SELECTOR, "nav.course-nav a")]
+    assert [t for t, _ in links] == [p["title"] for p in site], "the sidebar lists every page in course order"
+    assert [p["file"] for p in site][:3] == ["index.html", "00_overview.html", "01_models.html"]
+    (SITE/"screenshots").mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(SITE/"screenshots"/"index.png"))
+    lessons_with_colab = 0
+    for title, href in links:
+        browser.get(href)
+        assert browser.title.startswith(title), (href, browser.title)
+        assert browser.find_element(By.TAG_NAME, "h1").text == title, href
+        broken = browser.execute_script("return [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src.slice(0, 80))")
+        assert not broken, (href, broken)
+        text = browser.find_element(By.TAG_NAME, "body").text
+        assert not [e for e in ERROR_TEXT if e in text], (href, [e for e in ERROR_TEXT if e in text])
+        lessons_with_colab += bool(browser.find_elements(By.LINK_TEXT, "Open in Colab"))
+    assert lessons_with_colab == sum(p["section"] == "Lessons" for p in site) + sum(p["section"] == "Guides" for p in site)
+    browser.get((SITE/"05_train.html").as_uri())
+    assert browser.execute_script("return [...document.images].filter(i => i.naturalWidth > 100).length") >= 1, "the lesson's plots are embedded"
+    assert (SITE/"screenshots"/"index.png").stat().st_size > 10_000
