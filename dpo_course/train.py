@@ -14,13 +14,15 @@ from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, 
 from .loss import LOSS_TYPES
 
 # %% auto #0
-__all__ = ['DATA_SHORTCUTS', 'PLOTS', 'ConfigError', 'DPORunConfig', 'load_run_data', 'run_pairs', 'MetricsFile', 'read_metrics',
-           'TrainingDiverged', 'latest_checkpoint', 'course_trainer_class', 'fit_to_length', 'RunResult', 'train',
-           'plot_metrics']
+__all__ = ['DATA_SHORTCUTS', 'ENGINES', 'PLOTS', 'ConfigError', 'DPORunConfig', 'load_run_data', 'run_pairs', 'MetricsFile',
+           'read_metrics', 'TrainingDiverged', 'latest_checkpoint', 'course_trainer_class', 'fit_to_length',
+           'RunResult', 'train', 'plot_metrics']
 
 # %% ../nbs/05_train.ipynb #e57bb50b
 DATA_SHORTCUTS = {"instruction": ("llms-from-scratch-preference/instruction-data-with-preference.json", None),
                   "hh-rlhf": ("Anthropic/hh-rlhf", "test")}
+
+ENGINES = ("trl", "fast")
 
 class ConfigError(ValueError):
     "A run configuration with an unknown key, a wrong type or an impossible value."
@@ -50,6 +52,7 @@ class DPORunConfig:
     logging_steps: int = 5 # log metrics every N steps
     merge: bool = False # also save a merged (adapter folded in) model
     resume: bool = False # continue from the newest checkpoint in output_dir
+    engine: str = "trl" # "trl": TRL's DPOTrainer (any launcher, any device); "fast": the Speed lesson's lean step (one process)
 
     def __post_init__(self):
         for f in fields(self):
@@ -59,6 +62,7 @@ class DPORunConfig:
         if self.sft_weight < 0: raise ConfigError(f"config key 'sft_weight': must be >= 0, got {self.sft_weight}")
         for k in ("beta", "learning_rate", "batch_size", "grad_accum", "max_steps", "max_length", "lora_r", "lora_alpha", "logging_steps"):
             if getattr(self, k) <= 0: raise ConfigError(f"config key {k!r}: must be > 0, got {getattr(self, k)}")
+        if self.engine not in ENGINES: raise ConfigError(f"config key 'engine': {self.engine!r} is not one of {', '.join(ENGINES)}")
         if self.loss_type not in LOSS_TYPES: raise ConfigError(f"config key 'loss_type': {self.loss_type!r} is not one of {', '.join(LOSS_TYPES)}")
 
     @classmethod
@@ -109,8 +113,10 @@ class MetricsFile(TrainerCallback):
         if is_main_process(): _write_atomic(path, "".join(json.dumps(m) + "\n" for m in _json_lines(path) if m["step"] <= resume_step))
     def on_train_begin(self, args, state, control, **kw): self.start = time.perf_counter()
     def on_log(self, args, state, control, logs=None, **kw):
-        if not state.is_world_process_zero or not logs or "loss" not in logs: return
-        rec = {"step": state.global_step, **logs, "elapsed_s": round(time.perf_counter() - self.start, 3)}
+        if state.is_world_process_zero and logs and "loss" in logs: self.write(state.global_step, logs)
+    def write(self, step:int, logs:dict):
+        "Append one record."
+        rec = {"step": step, **logs, "elapsed_s": round(time.perf_counter() - self.start, 3)}
         if torch.cuda.is_available(): rec["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
         with open(self.path, "a") as f: f.write(json.dumps(rec) + "\n")
 
@@ -210,6 +216,7 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     "Run DPO as `cfg` says, writing config, metrics, plots, checkpoints, adapter and summary to `cfg.output_dir` (rank 0 writes)."
     start, log, main, processes = time.time(), get_logger(), is_main_process(), process_rank()[2]
     run_dir = Path(cfg.output_dir)
+    if cfg.engine == "fast" and processes > 1: raise ConfigError("engine 'fast' runs in one process: use engine 'trl' under accelerate launch or torchrun")
     resume_from = latest_checkpoint(run_dir) if cfg.resume else None
     if not cfg.resume and (run_dir/"summary.json").exists(): raise ConfigError(f"{run_dir} already holds a finished run: choose another output_dir or set resume")
     if model is None: resolve_model(cfg.model)  # a missing model fails at once, before the data is read
@@ -228,16 +235,21 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     else: import datasets; datasets.disable_progress_bars()
     device, dtype = model.device.type, model.dtype
     torch.manual_seed(cfg.seed)
-    trainer = course_trainer_class()(model=model, args=_dpo_args(cfg, run_dir, device, dtype), processing_class=tokenizer,
-                         train_dataset=train_pairs, peft_config=lora_config(cfg.lora_r, cfg.lora_alpha))
     step0 = _step_of(resume_from) if resume_from else 0
-    trainer.add_callback(MetricsFile(run_dir/"metrics.jsonl", resume_step=step0))
     if resume_from: log.info(f"resuming from {resume_from}")
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    _save_adapter(trainer, run_dir)
-    model, metrics = trainer.model, read_metrics(run_dir)
+    if cfg.engine == "fast":
+        from dpo_course.fast_train import fast_fit
+        model, steps = fast_fit(cfg, model, tokenizer, train_pairs, run_dir, resume_from)
+    else:
+        trainer = course_trainer_class()(model=model, args=_dpo_args(cfg, run_dir, device, dtype), processing_class=tokenizer,
+                             train_dataset=train_pairs, peft_config=lora_config(cfg.lora_r, cfg.lora_alpha))
+        trainer.add_callback(MetricsFile(run_dir/"metrics.jsonl", resume_step=step0))
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+        _save_adapter(trainer, run_dir)
+        model, steps = trainer.model, trainer.state.global_step
+    metrics = read_metrics(run_dir)
     counts = count_parameters(model)
-    summary = dict(steps=trainer.state.global_step, train_pairs=len(train_pairs), eval_pairs=len(eval_pairs), data=str(report), **fit,
+    summary = dict(steps=steps, engine=cfg.engine, train_pairs=len(train_pairs), eval_pairs=len(eval_pairs), data=str(report), **fit,
                    first_loss=metrics[0]["loss"] if metrics else None, last_loss=metrics[-1]["loss"] if metrics else None,
                    model_params=counts["total"] - counts["trainable"], trainable_params=counts["trainable"], device=device, dtype=str(dtype).replace("torch.", ""),
                    processes=processes, effective_batch=effective_batch,

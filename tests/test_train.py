@@ -29,17 +29,18 @@ def tiny_run(tok, out, **kw):
     return cfg, train(cfg, model=tiny_model(tok), tokenizer=tok)
 
 
-def test_resume_finishes_like_an_uninterrupted_run(tok, tmp_path):
+@pytest.mark.parametrize("engine", ["trl", "fast"])
+def test_resume_finishes_like_an_uninterrupted_run(tok, tmp_path, engine):
     import shutil, torch
     from safetensors.torch import load_file
-    _, full = tiny_run(tok, tmp_path / "full")
+    _, full = tiny_run(tok, tmp_path / "full", engine=engine)
     # a run stopped after its step-2 checkpoint: keep that checkpoint and the metrics up to step 2
     part = tmp_path / "part"
     shutil.copytree(tmp_path / "full", part)
     for p in ["checkpoint-4", "adapter", "summary.json", "plots"]: shutil.rmtree(part / p, ignore_errors=True) if (part / p).is_dir() else (part / p).unlink()
     lines = [l for l in (part / "metrics.jsonl").read_text().splitlines() if json.loads(l)["step"] <= 3]  # step 3 logged, not checkpointed
     (part / "metrics.jsonl").write_text("\n".join(lines) + "\n")
-    _, resumed = tiny_run(tok, part, resume=True)
+    _, resumed = tiny_run(tok, part, resume=True, engine=engine)
     assert resumed.summary["resumed_from"].endswith("checkpoint-2")
     a, b = read_metrics(tmp_path / "full"), read_metrics(part)
     assert [m["step"] for m in b] == [1, 2, 3, 4]
@@ -48,11 +49,20 @@ def test_resume_finishes_like_an_uninterrupted_run(tok, tmp_path):
     assert wa.keys() == wb.keys() and all(torch.allclose(wa[k], wb[k], atol=1e-5) for k in wa)
 
 
-def test_run_directory_contents(tok, tmp_path):
-    cfg, res = tiny_run(tok, tmp_path / "r")
+@pytest.mark.parametrize("engine", ["trl", "fast"])
+def test_run_directory_contents(tok, tmp_path, engine):
+    cfg, res = tiny_run(tok, tmp_path / "r", engine=engine)
     names = {p.name for p in (tmp_path / "r").iterdir()}
     assert {"config.toml", "metrics.jsonl", "plots", "adapter", "summary.json", "checkpoint-4"} <= names
     assert DPORunConfig.from_toml(tmp_path / "r" / "config.toml", output_dir=cfg.output_dir) == cfg
     s = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert s["engine"] == engine and [m["step"] for m in read_metrics(tmp_path / "r")] == [1, 2, 3, 4]
+    assert {"loss", "rewards/margins", "rewards/accuracies", "logps/chosen", "logps/rejected", "elapsed_s"} <= set(read_metrics(tmp_path / "r")[0])
     assert s["steps"] == 4 and s["model_params"] + s["trainable_params"] > 0 and s["first_loss"] == pytest.approx(0.6931, abs=1e-3)
-    with pytest.raises(ConfigError, match="already holds a finished run"): tiny_run(tok, tmp_path / "r")
+    with pytest.raises(ConfigError, match="already holds a finished run"): tiny_run(tok, tmp_path / "r", engine=engine)
+
+
+def test_fast_engine_refuses_several_processes_before_writing(tok, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ConfigError, match="one process"): tiny_run(tok, tmp_path / "r", engine="fast")
+    assert not (tmp_path / "r").exists()
