@@ -52,11 +52,12 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
     model = apply_lora(model, lora_config(cfg.lora_r, cfg.lora_alpha), use_unsloth=False)
     items = tokenize_pairs(train_pairs, tokenizer, cfg.max_length)
     order = batch_order(len(items), cfg.batch_size * cfg.grad_accum, cfg.max_steps, seed=cfg.seed)
-    t = time.perf_counter(); ref = reference_logps(model, items, tokenizer.pad_token_id)
-    log.info(f"fast engine: reference log-probs of {len(items)} pairs in {time.perf_counter() - t:.1f} s")
     if device.type == "cuda": compile_layers(model); torch.backends.cuda.enable_cudnn_sdp(False)
+    # the reference pass runs the training batches through the training graph: step 1's loss is exactly ln 2
+    t = time.perf_counter(); ref = reference_logps(model, items, tokenizer.pad_token_id, batches=order, pack=True)
+    log.info(f"fast engine: reference log-probs of the training batches ({len(items)} pairs) in {time.perf_counter() - t:.1f} s")
     fast = FastDPO(model, cfg.beta, cfg.loss_type, cfg.learning_rate, cfg.max_steps, warmup=max(1, cfg.max_steps // 20),
-                   sft_weight=cfg.sft_weight, pad_id=tokenizer.pad_token_id)
+                   sft_weight=cfg.sft_weight, pad_id=tokenizer.pad_token_id, pack=True)
     step = load_checkpoint(fast, resume_from) if resume_from else 0
     metrics = MetricsFile(run_dir/"metrics.jsonl", resume_step=step)
     tokens = next((m["num_tokens"] for m in reversed(_json_lines(run_dir/"metrics.jsonl")) if "num_tokens" in m), 0)

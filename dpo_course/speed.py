@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_speed.ipynb #c0556a3f
 from __future__ import annotations
-import json, platform, random, time
+import contextlib, json, platform, random, time
 from pathlib import Path
 import torch
 from torch.utils.checkpoint import checkpoint
@@ -13,9 +13,9 @@ from .loss import dpo_loss
 from .train import _write_atomic
 
 # %% auto #0
-__all__ = ['PEAK_FLOPS', 'tokenize_pairs', 'real_tokens', 'collate_pairs', 'answer_logps', 'batch_order', 'reference_logps',
-           'compile_layers', 'FastDPO', 'mfu', 'time_trl', 'time_ours', 'profile_step', 'bench', 'write_bench',
-           'bench_table']
+__all__ = ['PEAK_FLOPS', 'tokenize_pairs', 'real_tokens', 'collate_pairs', 'pack_pairs', 'answer_logps', 'pair_logps',
+           'batch_order', 'half_precision_lora', 'adapters_at_init', 'reference_logps', 'compile_layers', 'FastDPO',
+           'mfu', 'time_trl', 'time_ours', 'profile_step', 'bench', 'write_bench', 'bench_table']
 
 # %% ../nbs/08_speed.ipynb #548624f2
 def tokenize_pairs(pairs, tokenizer, max_length:int)->list[dict]:
@@ -39,23 +39,51 @@ def collate_pairs(items, pad_id:int, multiple:int=64, device="cpu")->tuple[torch
         ids[i, :len(s)] = torch.tensor(s); mask[i, it["n_prompt"]:len(s)] = True
     return ids.to(device, non_blocking=True), mask.to(device, non_blocking=True)
 
+def pack_pairs(items, pad_id:int, row_tokens:int=1024, multiple:int=64, device="cpu")->tuple:
+    "`(input_ids, answer_mask, position_ids, seq_index)`: chosen then rejected sequences laid end to end in rows of up to `row_tokens`."
+    seqs = [(it["chosen"], it["n_prompt"]) for it in items] + [(it["rejected"], it["n_prompt"]) for it in items]
+    cap, rows, fill = max(row_tokens, *(len(s) for s, _ in seqs)), [], []
+    for i in sorted(range(len(seqs)), key=lambda i: -len(seqs[i][0])):  # first fit, longest first
+        r = next((r for r, f in enumerate(fill) if f + len(seqs[i][0]) <= cap), len(rows))
+        if r == len(rows): rows.append([]); fill.append(0)
+        rows[r].append(i); fill[r] += len(seqs[i][0])
+    L = -(-max(fill) // multiple) * multiple
+    ids, pos = torch.full((len(rows), L), pad_id), torch.zeros(len(rows), L, dtype=torch.long)
+    mask, seq = torch.zeros(len(rows), L, dtype=torch.bool), torch.zeros(len(rows), L, dtype=torch.long)
+    for r, members in enumerate(rows):
+        o = 0
+        for i in members:
+            s, n_prompt = seqs[i]
+            ids[r, o:o + len(s)], pos[r, o:o + len(s)], seq[r, o:o + len(s)] = torch.tensor(s), torch.arange(len(s)), i
+            mask[r, o + n_prompt:o + len(s)] = True; o += len(s)
+        pos[r, o:] = torch.arange(L - o)  # the row's padding: one more sequence, never an answer
+    return tuple(t.to(device, non_blocking=True) for t in (ids, mask, pos, seq))
+
 # %% ../nbs/08_speed.ipynb #d75c56ea
 def _token_logps(h, weight, targets):
     logits = (h @ weight.T).float()
     return logits.gather(-1, targets[:, None]).squeeze(-1) - logits.logsumexp(-1)
 
-def answer_logps(model, input_ids:torch.Tensor, answer_mask:torch.Tensor, chunk:int=4096)->torch.Tensor:
-    "Summed log-prob of each row's answer tokens; logits only for answer tokens, `chunk` rows at a time, recomputed in backward."
+def answer_logps(model, input_ids:torch.Tensor, answer_mask:torch.Tensor, chunk:int=4096,
+                 position_ids:torch.Tensor|None=None, seq_index:torch.Tensor|None=None, n_seqs:int|None=None)->torch.Tensor:
+    "Summed log-prob of each row's (or, packed, each `seq_index`'s) answer tokens; logits only for answer tokens, `chunk` at a time, recomputed in backward."
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    h = base.model(input_ids=input_ids, use_cache=False).last_hidden_state[:, :-1]  # no mask: right padding + causal attention
-    sel = answer_mask[:, 1:]
+    # no mask: right padding + causal attention; packed rows: transformers builds the block mask from position_ids
+    h = base.model(input_ids=input_ids, position_ids=position_ids, use_cache=False).last_hidden_state[:, :-1]
+    sel = answer_mask[:, 1:]  # a sequence's first token is a prompt token, so no target crosses into the next sequence
     hs, targets = h[sel], input_ids[:, 1:][sel]
-    rows = torch.arange(len(input_ids), device=h.device)[:, None].expand_as(sel)[sel]
+    rows = (seq_index[:, 1:] if seq_index is not None else torch.arange(len(input_ids), device=h.device)[:, None].expand_as(sel))[sel]
     w = base.get_output_embeddings().weight
     grad = torch.is_grad_enabled()
     parts = [checkpoint(_token_logps, hs[i:i + chunk], w, targets[i:i + chunk], use_reentrant=False) if grad
              else _token_logps(hs[i:i + chunk], w, targets[i:i + chunk]) for i in range(0, len(hs), chunk)]
-    return torch.zeros(len(input_ids), device=h.device).index_add(0, rows, torch.cat(parts))
+    return torch.zeros(n_seqs or len(input_ids), device=h.device).index_add(0, rows, torch.cat(parts))
+
+def pair_logps(model, items, pad_id:int, multiple:int=64, pack:bool=False, row_tokens:int=1024)->torch.Tensor:
+    "Answer log-probs of `items`: chosen sequences then rejected ones, from padded rows or (`pack`) packed rows."
+    if not pack: return answer_logps(model, *collate_pairs(items, pad_id, multiple, model.device))
+    ids, mask, pos, seq = pack_pairs(items, pad_id, row_tokens, multiple, model.device)
+    return answer_logps(model, ids, mask, position_ids=pos, seq_index=seq, n_seqs=2 * len(items))
 
 # %% ../nbs/08_speed.ipynb #6fb1c92f
 def batch_order(n:int, batch_size:int, steps:int, seed:int=0, lengths:list|None=None)->list[list[int]]:
@@ -71,30 +99,46 @@ def batch_order(n:int, batch_size:int, steps:int, seed:int=0, lengths:list|None=
         order += batches
     return order[:steps]
 
-@torch.no_grad()
-def reference_logps(model, items, pad_id:int, batches:list|None=None, batch_size:int=64, multiple:int=64)->torch.Tensor:
-    "`[n, 2]` chosen/rejected log-probs of every pair under the reference (adapters off), computed once, in `batches` if given."
-    out = torch.zeros(len(items), 2)
-    with model.disable_adapter():
+@contextlib.contextmanager
+def half_precision_lora(model, active:bool=True,
+                        cast_ops:bool=True): # autocast too (forward); False: only keep PEFT from upcasting (backward, where checkpoints recompute)
+    "LoRA matmuls in the model's bf16/fp16 (autocast) instead of on an fp32 copy of each adapter input; adapter weights stay fp32."
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if not active or base.dtype == torch.float32: yield; return
+    from peft.helpers import disable_input_dtype_casting
+    with disable_input_dtype_casting(model), torch.autocast(base.device.type, dtype=base.dtype) if cast_ops else contextlib.nullcontext(): yield
+
+def adapters_at_init(model)->bool:
+    "True while every LoRA B matrix is still zero: the adapted model then computes exactly the base model."
+    return all(not p.any() for n, p in model.named_parameters() if "lora_B" in n)
+
+def reference_logps(model, items, pad_id:int, batches:list|None=None, batch_size:int=16, multiple:int=64, pack:bool=False,
+                    autocast:bool=True)->torch.Tensor:
+    "`[n, 2]` chosen/rejected log-probs of every pair under the reference, computed once, in `batches` if given."
+    out, at_init = torch.zeros(len(items), 2), adapters_at_init(model)
+    # at initialisation the policy IS the reference: run it exactly as a training step does (grad mode, same batches, same
+    # compiled graph) and step 1's loss is ln 2 to the last bit; later, switch the adapters off
+    with contextlib.nullcontext() if at_init else model.disable_adapter(), torch.set_grad_enabled(at_init), half_precision_lora(model, autocast):
         for idx in batches or [list(range(s, min(s + batch_size, len(items)))) for s in range(0, len(items), batch_size)]:
-            ids, mask = collate_pairs([items[i] for i in idx], pad_id, multiple, model.device)
-            out[idx] = torch.stack(answer_logps(model, ids, mask).chunk(2), 1).float().cpu()
+            out[idx] = torch.stack(pair_logps(model, [items[i] for i in idx], pad_id, multiple, pack).detach().chunk(2), 1).float().cpu()
     return out
 
 # %% ../nbs/08_speed.ipynb #c58179e7
 def compile_layers(model):
     "`torch.compile` each decoder layer in place: one compiled graph serves all layers (fewer, fused kernels)."
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)  # grad mode x autocast x packed/padded shapes
     for layer in base.model.layers: layer.compile()  # a second length makes the graph dynamic in length: two compiles in all
     return model
 
 class FastDPO:
     "A lean DPO step on a PEFT model: one forward/backward per step, reference log-probs cached, fused AdamW, clipping."
     def __init__(self, model, beta:float=0.1, loss_type:str="sigmoid", lr:float=1e-3, max_steps:int=100, warmup:int=0,
-                 scheduler:str="cosine", sft_weight:float=0.0, max_grad_norm:float=1.0, fused:bool|None=None, pad_id:int=0, multiple:int=64):
+                 scheduler:str="cosine", sft_weight:float=0.0, max_grad_norm:float=1.0, fused:bool|None=None, pad_id:int=0, multiple:int=64,
+                 pack:bool=False, autocast:bool=True):
         from transformers import get_scheduler
         self.model, self.beta, self.loss_type, self.sft_weight, self.max_grad_norm = model, beta, loss_type, sft_weight, max_grad_norm
-        self.pad_id, self.multiple = pad_id, multiple
+        self.pad_id, self.multiple, self.pack, self.autocast = pad_id, multiple, pack, autocast
         self.params = [p for p in model.parameters() if p.requires_grad]
         fused = model.device.type == "cuda" if fused is None else fused
         self.opt = torch.optim.AdamW(self.params, lr=lr, weight_decay=0.0, fused=fused, foreach=None if fused else True)
@@ -102,15 +146,16 @@ class FastDPO:
 
     def step(self, items, ref:torch.Tensor|None=None)->dict:
         "One optimizer step on `items`; `ref` = their cached reference log-probs (else computed now). Returns tensors (no sync)."
-        ids, mask = collate_pairs(items, self.pad_id, self.multiple, self.model.device)
-        n_c, n_r = mask[:, 1:].sum(-1).chunk(2)
-        if ref is None:
-            with torch.no_grad(), self.model.disable_adapter(): rc, rr = answer_logps(self.model, ids, mask).chunk(2)
-        else: rc, rr = ref.to(self.model.device, non_blocking=True).unbind(1)
-        pc, pr = answer_logps(self.model, ids, mask).chunk(2)
+        logps = lambda: pair_logps(self.model, items, self.pad_id, self.multiple, self.pack).chunk(2)
+        n_c, n_r = torch.tensor([max(0, len(it[k]) - it["n_prompt"]) for k in ("chosen", "rejected") for it in items]).to(self.model.device, non_blocking=True).chunk(2)
+        with half_precision_lora(self.model, self.autocast):
+            if ref is None:
+                with torch.no_grad(), self.model.disable_adapter(): rc, rr = logps()
+            else: rc, rr = ref.to(self.model.device, non_blocking=True).unbind(1)
+            pc, pr = logps()
         losses, r_c, r_r = dpo_loss(pc, pr, rc, rr, self.beta, self.loss_type, chosen_tokens=n_c, rejected_tokens=n_r)
         loss = losses.mean() + (self.sft_weight * -pc.sum() / n_c.sum() if self.sft_weight else 0)
-        loss.backward()
+        with half_precision_lora(self.model, self.autocast, cast_ops=False): loss.backward()  # a recomputed checkpoint sees the forward's dtypes
         grad_norm = torch.nn.utils.clip_grad_norm_(self.params, self.max_grad_norm, foreach=True)
         lr = self.sched.get_last_lr()[0]
         self.opt.step(); self.sched.step(); self.opt.zero_grad(set_to_none=True)
@@ -176,10 +221,11 @@ def time_trl(make_model, tok, pairs, batch_size:int, grad_accum:int, checkpointi
 # %% ../nbs/08_speed.ipynb #ff7348e9
 def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:float, seed:int=0, compile:bool=True,
               precompute_ref:bool=True, multiple:int=64, group_by_length:bool=False, fused:bool=True, lora0:dict|None=None,
-              profile:bool=False, checkpointing:bool=False)->dict:
+              profile:bool=False, checkpointing:bool=False, pack:bool=True, autocast:bool=True)->dict:
     "The fast path on `items`: compile/warm-up time, reference pre-pass time, steady-state step time, tokens/s, memory, losses."
     from dpo_course.lora import apply_lora, lora_config
     base = make_model(); device = base.device; _reset(device)
+    torch._dynamo.reset()  # each configuration compiles its own graphs: no cache or recompile budget carried over from the last one
     if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(False)  # flash attention: no per-call cuDNN plan building on the host
     torch.manual_seed(seed); model = apply_lora(base, lora_config())
     if lora0: model.load_state_dict(lora0, strict=False)  # the same adapter initialisation as the TRL run it is compared with
@@ -187,12 +233,13 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     else: order = [list(range(s * batch_size, (s + 1) * batch_size)) for s in range(warmup + steps)]  # in order, as TRL got them
     if checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
     if compile: compile_layers(model)
-    if precompute_ref: reference_logps(model, items, tok.pad_token_id, order[:2], multiple=multiple); _sync(device)  # warm-up/compile, not timed
+    if precompute_ref: reference_logps(model, items, tok.pad_token_id, order[:2], multiple=multiple, pack=pack, autocast=autocast); _sync(device)  # warm-up/compile, not timed
     t0 = time.perf_counter()
-    # the reference pass uses the training batches: same shapes and kernels, so step 1 gives exactly ln 2
-    ref = reference_logps(model, items, tok.pad_token_id, order, multiple=multiple) if precompute_ref else None
+    # the reference pass uses the training batches and (adapters at init) the training graph: step 1 gives exactly ln 2
+    ref = reference_logps(model, items, tok.pad_token_id, order, multiple=multiple, pack=pack, autocast=autocast) if precompute_ref else None
     _sync(device); ref_s = time.perf_counter() - t0
-    f = FastDPO(model, lr=lr, max_steps=warmup + steps, scheduler="linear", pad_id=tok.pad_token_id, multiple=multiple, fused=fused and device.type == "cuda")
+    f = FastDPO(model, lr=lr, max_steps=warmup + steps, scheduler="linear", pad_id=tok.pad_token_id, multiple=multiple,
+                fused=fused and device.type == "cuda", pack=pack, autocast=autocast)
     logs, t1 = [], time.perf_counter()
     for s, idx in enumerate(order):
         if s == warmup: _sync(device); t2 = time.perf_counter()
@@ -202,7 +249,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     dt = t3 - t2
     amortised = dt + ref_s * len(order[warmup:]) / len(order)  # the reference pass covered every step's pairs
     res = dict(engine="ours", pairs_per_step=batch_size, batch_size=batch_size, compile=compile, precompute_ref=precompute_ref,
-               pad_multiple=multiple, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
+               pad_multiple=multiple, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
                tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, pairs_per_s=batch_size * steps / amortised,
                ref_pass_s=round(ref_s, 3), warmup_s=round(t2 - t1, 2), losses=[float(l) for l in logs], **_memory(device))
     if profile: res["profile"] = profile_step(f, [items[i] for i in order[-1]], ref[order[-1]] if ref is not None else None)
@@ -259,7 +306,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     from dpo_course.models import pick_device, pick_dtype, get_logger
     from dpo_course.train import DPORunConfig, fit_to_length, load_run_data
     log, device = get_logger(), pick_device(); dtype = pick_dtype(device)
-    compile = device == "cuda" if compile is None else compile
+    compile = device.startswith("cuda") if compile is None else compile
     make, tok = _bench_model(model, random_init, device, dtype)
     n_params = make().num_parameters()
     need = max([pairs_per_step * (warmup + steps), seed_config[0] * seed_config[1] * (warmup + steps)] + [b * (warmup + 2) for b in best_batches])
@@ -270,10 +317,10 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     runs["baseline-seed"], _ = time_trl(make, tok, pairs, bs, ga, True, steps, warmup, max_length, lr)
     runs["baseline-best"], lora0 = time_trl(make, tok, pairs, pairs_per_step, 1, False, steps, warmup, max_length, lr)
     log.info(f"bench: baselines done ({runs['baseline-best']['tokens_per_s']:.0f} tokens/s at {pairs_per_step} pairs)")
-    ours = dict(compile=compile, precompute_ref=True, fused=True, multiple=64)
+    ours = dict(compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
     runs[f"ours@{pairs_per_step}"] = _attempt(time_ours, make, tok, items, pairs_per_step, steps, warmup, lr, lora0=lora0, profile=True, **ours)
     if ablations:  # each option switched off alone, at the same 8 pairs per step
-        for opt in ("compile", "precompute_ref", "fused"):
+        for opt in ("pack", "autocast", "compile", "precompute_ref", "fused"):
             if ours[opt]: runs[f"ours@{pairs_per_step} without {opt}"] = _attempt(time_ours, make, tok, items, pairs_per_step, steps, warmup, lr, lora0=lora0, **{**ours, opt: False})
         runs[f"ours@{pairs_per_step} with checkpointing"] = _attempt(time_ours, make, tok, items, pairs_per_step, steps, warmup, lr, lora0=lora0, checkpointing=True, **ours)
     for b in best_batches:
@@ -291,7 +338,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
 # %% ../nbs/08_speed.ipynb #eebfbe5f
 def write_bench(runs:dict, out, **setup)->dict:
     "Add MFU, speed-ups, memory ratio and loss parity to `runs`; write `out` (JSON) and `out` with `.md` (a table)."
-    dev = torch.cuda.get_device_name() if setup["device"] == "cuda" else platform.processor() or "cpu"
+    dev = torch.cuda.get_device_name() if str(setup["device"]).startswith("cuda") else platform.processor() or "cpu"
     timed = {k: r for k, r in runs.items() if "tokens_per_s" in r}
     for r in timed.values(): r["mfu"] = mfu(r["tokens_per_s"], setup["n_params"], dev)
     seed, best, k8 = timed["baseline-seed"], timed["baseline-best"], f"ours@{setup['pairs_per_step']}"
