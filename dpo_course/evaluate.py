@@ -15,7 +15,7 @@ from .train import DPORunConfig, _write_atomic, train
 
 # %% auto #0
 __all__ = ['bootstrap_ci', 'pair_scores', 'preference_report', 'report_table', 'compare_generations', 'evaluate_run',
-           'plot_report', 'train_and_evaluate']
+           'plot_report', 'figure_image', 'train_and_evaluate']
 
 # %% ../nbs/06_eval.ipynb #4402fb09
 def bootstrap_ci(values, n:int=2000, seed:int=0, level:float=0.95)->tuple[float, float]:
@@ -101,6 +101,15 @@ def plot_report(rep:dict, path=None):
            title=f"preference accuracy on {rep['pairs']} held-out pairs"); ax.legend(fontsize=8); fig.tight_layout()
     if path: Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=80)
     return fig
+
+# %% ../nbs/06_eval.ipynb #723e2693
+def figure_image(fig, # a matplotlib `Figure`
+                 dpi:int=80):
+    "The figure as an IPython `Image`, so a notebook shows it (a `Figure` made without pyplot has no display of its own)."
+    import io
+    from IPython.display import Image
+    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=dpi)
+    return Image(buf.getvalue())
 
 # %% ../nbs/06_eval.ipynb #bb8b33bd
 def train_and_evaluate(cfg:DPORunConfig, n_generations:int=3)->dict:

@@ -13,7 +13,7 @@ from .evaluate import pair_scores
 from .train import DPORunConfig, read_metrics, train
 
 # %% auto #0
-__all__ = ['REFUSALS', 'short_run', 'trend', 'answer_lengths', 'first_marker_split', 'shared_prefix', 'seed_format',
+__all__ = ['REFUSALS', 'short_run', 'trend', 'plot_runs', 'answer_lengths', 'first_marker_split', 'shared_prefix', 'seed_format',
            'answer_logprob', 'refusal_share']
 
 # %% ../nbs/10_failures.ipynb #0f6fefee
@@ -34,6 +34,21 @@ def trend(run:dict, key:str)->tuple[float, float]:
     "First and last logged value of `key` in a run."
     vals = [m[key] for m in run["metrics"] if key in m]
     return vals[0], vals[-1]
+
+# %% ../nbs/10_failures.ipynb #c62b277b
+def plot_runs(runs:dict, # name -> a `short_run` result
+              keys=("loss", "rewards/margins", "logps/chosen")):
+    "One panel per logged metric, one line per run, over the training steps."
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(4 * len(keys), 3.2)); axes = fig.subplots(1, len(keys))
+    for ax, key in zip(axes, keys):
+        for name, run in runs.items():
+            pts = [(m["step"], m[key]) for m in run["metrics"] if key in m]
+            ax.plot(*zip(*pts), marker=".", label=name)
+        if key == "loss": ax.axhline(math.log(2), color="grey", ls="--", lw=0.8, label="ln 2")
+        ax.set(title=key, xlabel="step")
+    axes[0].legend(); fig.tight_layout()
+    return fig
 
 # %% ../nbs/10_failures.ipynb #6f9bced8
 def answer_lengths(model, tokenizer, prompts:list, max_new_tokens:int=96, adapters:bool=True)->list[int]:
