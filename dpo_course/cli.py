@@ -89,9 +89,11 @@ def build_parser()->argparse.ArgumentParser:
     b = sub.add_parser("bench", help="time plain TRL against the fast DPO step on the same pairs; writes bench/results.json")
     b.add_argument("--model", default=DEFAULT_MODEL, help="hub id or model directory")
     b.add_argument("--random-init", action="store_true", help="the model's shape with random weights (same cost)")
-    b.add_argument("--data", default="hh-rlhf"); b.add_argument("--steps", type=int, default=18); b.add_argument("--warmup", type=int, default=2)
+    b.add_argument("--data", default="hh-rlhf"); b.add_argument("--steps", type=int, default=18); b.add_argument("--warmup", type=int, default=3)
     b.add_argument("--max-length", type=int, default=1024); b.add_argument("--pairs-per-step", type=int, default=8)
     b.add_argument("--best-batches", default="32,64,128", help="comma-separated larger batches to try")
+    b.add_argument("--resume", action="store_true", help="keep the runs of a bench that was cut off (the results file's .partial.json) and run the rest")
+    b.add_argument("--time-limit", type=float, help="seconds: after the baselines, skip configurations that would start later (results are still written)")
     b.add_argument("--out", help="results file (default: bench/results.json, or bench/scaling.json with --processes)")
     b.add_argument("--processes", type=int, default=0, help="time `train` on 1 and on N processes (accelerate launch) and report scaling efficiency")
     b.add_argument("--launch-config", default="ddp", help="accelerate config for --processes: ddp, fsdp_lora, ... or a file")
@@ -119,9 +121,10 @@ def main(argv:list|None=None)->int:
             DPORunConfig(model=args.model, data=args.data, max_length=args.max_length, batch_size=args.pairs_per_step),
             args.processes, args.steps, args.warmup, args.launch_config, out=args.out or "bench/scaling.json")))
         elif args.command == "bench":
-            from dpo_course.speed import bench, bench_table
+            from dpo_course.bench import bench, bench_table
             print(bench_table(bench(args.model, args.random_init, args.data, args.steps, args.warmup, args.max_length,
-                                    pairs_per_step=args.pairs_per_step, best_batches=tuple(int(b) for b in args.best_batches.split(",")), out=args.out or "bench/results.json")))
+                                    pairs_per_step=args.pairs_per_step, best_batches=tuple(int(b) for b in args.best_batches.split(",")), out=args.out or "bench/results.json",
+                                    resume=args.resume, time_limit_s=args.time_limit)))
     except (ModelSourceError, ConfigError, PreferenceDataError) as e:
         p.exit(2, f"dpo-course: error: {e}\n")
     except TrainingDiverged as e:

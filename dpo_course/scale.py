@@ -96,7 +96,7 @@ def bench_scaling(cfg:DPORunConfig, # the run to time (batch_size = pairs per de
                  )->dict:
     "tokens/s of the same run on 1 and on `processes` processes, and the scaling efficiency."
     import torch
-    from dpo_course.speed import _versions
+    from dpo_course.bench import _versions
     work, log = Path(tempfile.mkdtemp(prefix="dpo-scale-")), get_logger()
     cpu = not torch.cuda.is_available()
     env = {**os.environ, **({"OMP_NUM_THREADS": "1"} if cpu else {}), "IN_TEST": "1"}

@@ -4,18 +4,15 @@
 
 # %% ../nbs/08_speed.ipynb #c0556a3f
 from __future__ import annotations
-import contextlib, json, platform, random, time
-from pathlib import Path
+import contextlib, random
 import torch
 from torch.utils.checkpoint import checkpoint
 from .data import pair_tokens
 from .loss import dpo_loss
-from .train import _write_atomic
 
 # %% auto #0
-__all__ = ['PEAK_FLOPS', 'tokenize_pairs', 'real_tokens', 'collate_pairs', 'pack_pairs', 'answer_logps', 'pair_logps',
-           'batch_order', 'half_precision_lora', 'adapters_at_init', 'reference_logps', 'compile_layers', 'FastDPO',
-           'mfu', 'time_trl', 'time_ours', 'profile_step', 'bench', 'write_bench', 'bench_table']
+__all__ = ['tokenize_pairs', 'real_tokens', 'collate_pairs', 'first_fit', 'pack_pairs', 'answer_logps', 'pair_logps',
+           'batch_order', 'half_precision_lora', 'adapters_at_init', 'reference_logps', 'compile_layers', 'FastDPO']
 
 # %% ../nbs/08_speed.ipynb #548624f2
 def tokenize_pairs(pairs, tokenizer, max_length:int)->list[dict]:
@@ -39,15 +36,20 @@ def collate_pairs(items, pad_id:int, multiple:int=64, device="cpu")->tuple[torch
         ids[i, :len(s)] = torch.tensor(s); mask[i, it["n_prompt"]:len(s)] = True
     return ids.to(device, non_blocking=True), mask.to(device, non_blocking=True)
 
+def first_fit(lengths:list[int], cap:int)->list[list[int]]:
+    "Indices of `lengths` grouped into rows of at most `cap` tokens: first fit, longest first."
+    rows, fill = [], []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        r = next((r for r, f in enumerate(fill) if f + lengths[i] <= cap), len(rows))
+        if r == len(rows): rows.append([]); fill.append(0)
+        rows[r].append(i); fill[r] += lengths[i]
+    return rows
+
 def pack_pairs(items, pad_id:int, row_tokens:int=1024, multiple:int=64, device="cpu")->tuple:
     "`(input_ids, answer_mask, position_ids, seq_index)`: chosen then rejected sequences laid end to end in rows of up to `row_tokens`."
     seqs = [(it["chosen"], it["n_prompt"]) for it in items] + [(it["rejected"], it["n_prompt"]) for it in items]
-    cap, rows, fill = max(row_tokens, *(len(s) for s, _ in seqs)), [], []
-    for i in sorted(range(len(seqs)), key=lambda i: -len(seqs[i][0])):  # first fit, longest first
-        r = next((r for r, f in enumerate(fill) if f + len(seqs[i][0]) <= cap), len(rows))
-        if r == len(rows): rows.append([]); fill.append(0)
-        rows[r].append(i); fill[r] += len(seqs[i][0])
-    L = -(-max(fill) // multiple) * multiple
+    rows = first_fit([len(s) for s, _ in seqs], max(row_tokens, *(len(s) for s, _ in seqs)))
+    L = -(-max(sum(len(seqs[i][0]) for i in r) for r in rows) // multiple) * multiple
     ids, pos = torch.full((len(rows), L), pad_id), torch.zeros(len(rows), L, dtype=torch.long)
     mask, seq = torch.zeros(len(rows), L, dtype=torch.bool), torch.zeros(len(rows), L, dtype=torch.long)
     for r, members in enumerate(rows):
@@ -135,14 +137,20 @@ class FastDPO:
     "A lean DPO step on a PEFT model: one forward/backward per step, reference log-probs cached, fused AdamW, clipping."
     def __init__(self, model, beta:float=0.1, loss_type:str="sigmoid", lr:float=1e-3, max_steps:int=100, warmup:int=0,
                  scheduler:str="cosine", sft_weight:float=0.0, max_grad_norm:float=1.0, fused:bool|None=None, pad_id:int=0, multiple:int=64,
-                 pack:bool=False, autocast:bool=True):
+                 pack:bool=False, autocast:bool=True,
+                 capturable:bool=False): # optimizer state and learning rate on the device, so a CUDA graph can replay the update
         from transformers import get_scheduler
         self.model, self.beta, self.loss_type, self.sft_weight, self.max_grad_norm = model, beta, loss_type, sft_weight, max_grad_norm
         self.pad_id, self.multiple, self.pack, self.autocast = pad_id, multiple, pack, autocast
         self.params = [p for p in model.parameters() if p.requires_grad]
         fused = model.device.type == "cuda" if fused is None else fused
-        self.opt = torch.optim.AdamW(self.params, lr=lr, weight_decay=0.0, fused=fused, foreach=None if fused else True)
+        self.opt = torch.optim.AdamW(self.params, lr=torch.tensor(lr, device=model.device) if capturable else lr, weight_decay=0.0,
+                                     fused=fused, foreach=None if fused else True, capturable=capturable)
         self.sched = get_scheduler(scheduler, self.opt, num_warmup_steps=warmup, num_training_steps=max_steps)
+
+    def reference(self, items, batches:list)->torch.Tensor:
+        "`[n, 2]` reference log-probs of `batches` of `items`, computed once (see `reference_logps`)."
+        return reference_logps(self.model, items, self.pad_id, batches, multiple=self.multiple, pack=self.pack, autocast=self.autocast)
 
     def step(self, items, ref:torch.Tensor|None=None)->dict:
         "One optimizer step on `items`; `ref` = their cached reference log-probs (else computed now). Returns tensors (no sync)."
@@ -162,214 +170,3 @@ class FastDPO:
         return {"loss": loss.detach(), "grad_norm": grad_norm, "learning_rate": lr, "rewards/chosen": r_c.mean(), "rewards/rejected": r_r.mean(),
                 "rewards/margins": (r_c - r_r).mean(), "rewards/accuracies": (r_c > r_r).float().mean(),
                 "logps/chosen": pc.detach().mean(), "logps/rejected": pr.detach().mean()}
-
-# %% ../nbs/08_speed.ipynb #273ca3ef
-PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "cpu": float("nan")}  # dense bf16 peaks
-
-def mfu(tokens_per_s:float, n_params:int, device_name:str)->float:
-    "Model FLOPs utilisation: tokens/s × 6N over the chip's dense bf16 peak (6N: reference fwd + policy fwd + activation bwd)."
-    peak = next((v for k, v in PEAK_FLOPS.items() if k in device_name), float("nan"))
-    return tokens_per_s * 6 * n_params / peak
-
-def _sync(device):
-    if device.type == "cuda": torch.cuda.synchronize()
-
-def _memory(device)->dict:
-    if device.type != "cuda": return dict(peak_alloc_gib=None, peak_reserved_gib=None)
-    return dict(peak_alloc_gib=round(torch.cuda.max_memory_allocated() / 2**30, 3), peak_reserved_gib=round(torch.cuda.max_memory_reserved() / 2**30, 3))
-
-def _reset(device):
-    import gc; gc.collect()
-    if device.type == "cuda": torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()
-
-# %% ../nbs/08_speed.ipynb #677d661a
-def time_trl(make_model, tok, pairs, batch_size:int, grad_accum:int, checkpointing:bool, steps:int, warmup:int,
-             max_length:int, lr:float, seed:int=0, cudnn_sdpa:bool=True)->dict:
-    "Plain TRL `DPOTrainer` + PEFT on `pairs` in order: steady-state step time, real tokens/s, peak memory, per-step losses."
-    from transformers import TrainerCallback
-    from torch.utils.data import SequentialSampler
-    from trl import DPOConfig, DPOTrainer
-    from dpo_course.lora import lora_config
-    model = make_model(); device = model.device; _reset(device)
-    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(cudnn_sdpa)
-    n = batch_size * grad_accum * (warmup + steps)
-    args = DPOConfig(output_dir="/tmp/dpo_course_bench", report_to="none", seed=seed, per_device_train_batch_size=batch_size,
-                     gradient_accumulation_steps=grad_accum, max_steps=warmup + steps, learning_rate=lr, logging_steps=1, beta=0.1,
-                     max_length=max_length, bf16=model.dtype == torch.bfloat16, save_strategy="no", gradient_checkpointing=checkpointing,
-                     disable_tqdm=True, use_cpu=device.type == "cpu", dataloader_pin_memory=device.type == "cuda")
-    torch.manual_seed(seed)
-    tr = DPOTrainer(model=model, args=args, train_dataset=pairs.select(range(n)), processing_class=tok, peft_config=lora_config())
-    tr._get_train_sampler = lambda *a, **k: SequentialSampler(tr.train_dataset)  # the same pair order as ours
-    from transformers.trainer_callback import PrinterCallback; tr.remove_callback(PrinterCallback)  # no per-step dicts on stdout
-    marks = {}
-    class Clock(TrainerCallback):
-        def on_step_end(self, args, state, control, **kw): _sync(device); marks[state.global_step] = time.perf_counter()
-    tr.add_callback(Clock())
-    lora0 = {k: v.detach().clone() for k, v in tr.model.state_dict().items() if "lora_" in k}
-    t0 = time.perf_counter(); tr.train()
-    dt = marks[warmup + steps] - marks[warmup]
-    rows = tr.train_dataset
-    tokens = sum(min(max_length, len(r["prompt_ids"]) + len(r["chosen_ids"])) + min(max_length, len(r["prompt_ids"]) + len(r["rejected_ids"]))
-                 for r in rows.select(range(batch_size * grad_accum * warmup, n)))
-    res = dict(engine="trl", pairs_per_step=batch_size * grad_accum, batch_size=batch_size, grad_accum=grad_accum, checkpointing=checkpointing,
-               sec_per_step=dt / steps, tokens_per_s=tokens / dt, pairs_per_s=batch_size * grad_accum * steps / dt,
-               warmup_s=marks[warmup] - t0, losses=[h["loss"] for h in tr.state.log_history if "loss" in h], **_memory(device))
-    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(True)
-    del tr, model
-    return res, lora0
-
-# %% ../nbs/08_speed.ipynb #ff7348e9
-def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:float, seed:int=0, compile:bool=True,
-              precompute_ref:bool=True, multiple:int=64, group_by_length:bool=False, fused:bool=True, lora0:dict|None=None,
-              profile:bool=False, checkpointing:bool=False, pack:bool=True, autocast:bool=True)->dict:
-    "The fast path on `items`: compile/warm-up time, reference pre-pass time, steady-state step time, tokens/s, memory, losses."
-    from dpo_course.lora import apply_lora, lora_config
-    base = make_model(); device = base.device; _reset(device)
-    torch._dynamo.reset()  # each configuration compiles its own graphs: no cache or recompile budget carried over from the last one
-    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(False)  # flash attention: no per-call cuDNN plan building on the host
-    torch.manual_seed(seed); model = apply_lora(base, lora_config())
-    if lora0: model.load_state_dict(lora0, strict=False)  # the same adapter initialisation as the TRL run it is compared with
-    if group_by_length: order = batch_order(len(items), batch_size, warmup + steps, seed, [len(it["chosen"]) + len(it["rejected"]) for it in items])
-    else: order = [list(range(s * batch_size, (s + 1) * batch_size)) for s in range(warmup + steps)]  # in order, as TRL got them
-    if checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
-    if compile: compile_layers(model)
-    if precompute_ref: reference_logps(model, items, tok.pad_token_id, order[:2], multiple=multiple, pack=pack, autocast=autocast); _sync(device)  # warm-up/compile, not timed
-    t0 = time.perf_counter()
-    # the reference pass uses the training batches and (adapters at init) the training graph: step 1 gives exactly ln 2
-    ref = reference_logps(model, items, tok.pad_token_id, order, multiple=multiple, pack=pack, autocast=autocast) if precompute_ref else None
-    _sync(device); ref_s = time.perf_counter() - t0
-    f = FastDPO(model, lr=lr, max_steps=warmup + steps, scheduler="linear", pad_id=tok.pad_token_id, multiple=multiple,
-                fused=fused and device.type == "cuda", pack=pack, autocast=autocast)
-    logs, t1 = [], time.perf_counter()
-    for s, idx in enumerate(order):
-        if s == warmup: _sync(device); t2 = time.perf_counter()
-        logs.append(f.step([items[i] for i in idx], ref[idx] if ref is not None else None)["loss"])
-    _sync(device); t3 = time.perf_counter()
-    tokens = real_tokens([items[i] for b in order[warmup:] for i in b])
-    dt = t3 - t2
-    amortised = dt + ref_s * len(order[warmup:]) / len(order)  # the reference pass covered every step's pairs
-    res = dict(engine="ours", pairs_per_step=batch_size, batch_size=batch_size, compile=compile, precompute_ref=precompute_ref,
-               pad_multiple=multiple, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
-               tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, pairs_per_s=batch_size * steps / amortised,
-               ref_pass_s=round(ref_s, 3), warmup_s=round(t2 - t1, 2), losses=[float(l) for l in logs], **_memory(device))
-    if profile: res["profile"] = profile_step(f, [items[i] for i in order[-1]], ref[order[-1]] if ref is not None else None)
-    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(True)
-    del f, model, base
-    return res
-
-def profile_step(fast:FastDPO, items, ref)->str:
-    "Where one step's time goes: the top operators by device time and by host time."
-    from torch.profiler import ProfilerActivity, profile
-    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if fast.model.device.type == "cuda" else [])
-    with profile(activities=acts) as prof:
-        fast.step(items, ref); _sync(fast.model.device)
-    ka = prof.key_averages()
-    key = "self_cuda_time_total" if fast.model.device.type == "cuda" else "self_cpu_time_total"
-    return ka.table(sort_by=key, row_limit=12, max_name_column_width=50)
-
-# %% ../nbs/08_speed.ipynb #e7d8d099
-def _versions()->dict:
-    import importlib.metadata as md
-    out = {"python": platform.python_version()}
-    for name in ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "unsloth"):
-        try: out[name] = md.version(name)
-        except md.PackageNotFoundError: pass
-    return out
-
-def _bench_model(name:str, random_init:bool, device:str, dtype, seed:int=0):
-    "A function that returns a fresh base model: `name`'s weights, or its shape with random weights."
-    from transformers import AutoConfig, AutoModelForCausalLM
-    from dpo_course.models import load_model, load_tokenizer, resolve_model
-    tok = load_tokenizer(name)
-    def make():
-        torch.manual_seed(seed)
-        if random_init: m = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(resolve_model(name)[0]), dtype=dtype)
-        else: m = load_model(name, dtype=dtype, device=device, use_unsloth=False)[0]
-        return m.to(device=device, dtype=dtype)  # from_config builds fp32 weights whatever dtype says
-    return make, tok
-
-def _attempt(fn, *args, **kw)->dict:
-    "Run one bench configuration; a failure becomes an `error` entry instead of ending the whole bench."
-    try: return fn(*args, **kw)
-    except Exception as e: return dict(error=f"{type(e).__name__}: {str(e)[:500]}")
-
-def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model directory
-          random_init:bool=False, # the model's shape with random weights (same cost; for machines without the weights)
-          data:str="hh-rlhf", # preference data (file, directory, hub id or shortcut)
-          steps:int=18, warmup:int=2, # timed steps after warm-up steps (loss curves cover both)
-          max_length:int=1024, lr:float=5e-5, pairs_per_step:int=8,
-          best_batches:tuple=(32, 64, 128), # larger batches tried for ours (length-grouped)
-          seed_config:tuple=(2, 4), # baseline-seed: pairs per micro-batch × accumulation, checkpointing on
-          compile:bool|None=None, # torch.compile ours (default: on CUDA)
-          ablations:bool=True, out:str|Path="bench/results.json")->dict:
-    "Time plain TRL (seed and best settings) against the fast path on the same pairs; write `out` (JSON) and a markdown table."
-    from dpo_course.models import pick_device, pick_dtype, get_logger
-    from dpo_course.train import DPORunConfig, fit_to_length, load_run_data
-    log, device = get_logger(), pick_device(); dtype = pick_dtype(device)
-    compile = device.startswith("cuda") if compile is None else compile
-    make, tok = _bench_model(model, random_init, device, dtype)
-    n_params = make().num_parameters()
-    need = max([pairs_per_step * (warmup + steps), seed_config[0] * seed_config[1] * (warmup + steps)] + [b * (warmup + 2) for b in best_batches])
-    pairs = fit_to_length(load_run_data(DPORunConfig(data=data, limit=need + need // 4))[0], tok, max_length)[0]  # as TRL, drop pairs with no answer token
-    items = tokenize_pairs(pairs, tok, max_length)
-    runs = {}
-    bs, ga = seed_config
-    runs["baseline-seed"], _ = time_trl(make, tok, pairs, bs, ga, True, steps, warmup, max_length, lr)
-    runs["baseline-best"], lora0 = time_trl(make, tok, pairs, pairs_per_step, 1, False, steps, warmup, max_length, lr)
-    log.info(f"bench: baselines done ({runs['baseline-best']['tokens_per_s']:.0f} tokens/s at {pairs_per_step} pairs)")
-    ours = dict(compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
-    runs[f"ours@{pairs_per_step}"] = _attempt(time_ours, make, tok, items, pairs_per_step, steps, warmup, lr, lora0=lora0, profile=True, **ours)
-    if ablations:  # each option switched off alone, at the same 8 pairs per step
-        for opt in ("pack", "autocast", "compile", "precompute_ref", "fused"):
-            if ours[opt]: runs[f"ours@{pairs_per_step} without {opt}"] = _attempt(time_ours, make, tok, items, pairs_per_step, steps, warmup, lr, lora0=lora0, **{**ours, opt: False})
-        runs[f"ours@{pairs_per_step} with checkpointing"] = _attempt(time_ours, make, tok, items, pairs_per_step, steps, warmup, lr, lora0=lora0, checkpointing=True, **ours)
-    for b in best_batches:
-        n = min(steps, len(items) // b - warmup)
-        if n < 2: continue
-        r = _attempt(time_ours, make, tok, items, b, n, warmup, lr, group_by_length=True, **ours)
-        if "OutOfMemory" in r.get("error", ""):  # too big without checkpointing: recompute activations instead
-            runs[f"ours@{b}"] = dict(error="out of memory without checkpointing")
-            b, r = f"{b} with checkpointing", _attempt(time_ours, make, tok, items, b, n, warmup, lr, group_by_length=True, checkpointing=True, **ours)
-        runs[f"ours@{b}"] = r
-    runs["unsloth"] = dict(skipped="Unsloth is not installed in this environment; its measured anchor is in ../shared/reference/gpu_unsloth.md")
-    return write_bench(runs, out, model=model, random_init=random_init, device=device, n_params=n_params, pairs_per_step=pairs_per_step,
-                       max_length=max_length, lr=lr, steps=steps, warmup=warmup)
-
-# %% ../nbs/08_speed.ipynb #eebfbe5f
-def write_bench(runs:dict, out, **setup)->dict:
-    "Add MFU, speed-ups, memory ratio and loss parity to `runs`; write `out` (JSON) and `out` with `.md` (a table)."
-    dev = torch.cuda.get_device_name() if str(setup["device"]).startswith("cuda") else platform.processor() or "cpu"
-    timed = {k: r for k, r in runs.items() if "tokens_per_s" in r}
-    for r in timed.values(): r["mfu"] = mfu(r["tokens_per_s"], setup["n_params"], dev)
-    seed, best, k8 = timed["baseline-seed"], timed["baseline-best"], f"ours@{setup['pairs_per_step']}"
-    if k8 not in timed: timed[k8] = runs[k8] = dict(best, engine="failed: " + runs.get(k8, {}).get("error", "not run"))  # keeps the report whole
-    top = max((k for k in timed if k.startswith("ours@") and "without" not in k), key=lambda k: timed[k]["tokens_per_s"])
-    for r in timed.values(): r["speedup"] = {"vs baseline-best": r["tokens_per_s"] / best["tokens_per_s"], "vs baseline-seed": r["tokens_per_s"] / seed["tokens_per_s"]}
-    diffs = [abs(a - b) for a, b in zip(timed[k8]["losses"], best["losses"])]
-    summary = dict(ours_at_pairs_per_step=k8, ours_best=top, speedup_vs_best=timed[k8]["speedup"]["vs baseline-best"],
-                   speedup_vs_seed=timed[k8]["speedup"]["vs baseline-seed"], best_mfu=timed[top]["mfu"],
-                   memory_ratio_vs_best=(timed[k8]["peak_alloc_gib"] / best["peak_alloc_gib"]) if best["peak_alloc_gib"] else None,
-                   step1_loss_diff=diffs[0] if diffs else None, max_loss_diff_first_20=max(diffs[:20]) if diffs else None)
-    targets = dict(speedup_vs_best_ge_5=summary["speedup_vs_best"] >= 5, speedup_vs_seed_ge_20=summary["speedup_vs_seed"] >= 20,
-                   mfu_ge_30pct=summary["best_mfu"] >= 0.30,
-                   memory_le_half=summary["memory_ratio_vs_best"] is not None and summary["memory_ratio_vs_best"] <= 0.5,
-                   step1_loss_within_1e3=summary["step1_loss_diff"] is not None and summary["step1_loss_diff"] <= 1e-3)
-    res = dict(device=dev, versions=_versions(), setup=setup, summary=summary, targets=targets, runs=runs,
-               date=time.strftime("%Y-%m-%d"))
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out, json.dumps(res, indent=1, default=float))
-    out.with_suffix(".md").write_text(bench_table(res))
-    return res
-
-def bench_table(res:dict)->str:
-    "The bench results as a markdown table."
-    head = "| config | pairs/step | s/step | tokens/s | pairs/s | peak alloc GiB | MFU | speed-up vs best / seed |\n|---|---|---|---|---|---|---|---|\n"
-    rows = []
-    for k, r in res["runs"].items():
-        if "tokens_per_s" not in r: rows.append(f"| {k} | – | – | – | – | – | – | {r.get('skipped') or r.get('error', '')} |"); continue
-        mem = f"{r['peak_alloc_gib']:.2f}" if r["peak_alloc_gib"] is not None else "–"
-        rows.append(f"| {k} | {r['pairs_per_step']} | {r['sec_per_step']:.3f} | {r['tokens_per_s']:,.0f} | {r['pairs_per_s']:.1f} | {mem} | "
-                    f"{100 * r['mfu']:.2f}% | {r['speedup']['vs baseline-best']:.2f}x / {r['speedup']['vs baseline-seed']:.2f}x |")
-    s = res["summary"]
-    return (f"{res['device']} · " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()) + "\n\n" + head + "\n".join(rows)
-            + f"\n\nstep-1 loss difference vs baseline-best: {s['step1_loss_diff']:.2e}; largest over the first 20 steps: {s['max_loss_diff_first_20']:.2e}\n")

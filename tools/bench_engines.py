@@ -6,7 +6,7 @@ import argparse, json, tempfile, time
 from pathlib import Path
 import torch
 from dpo_course.scale import throughput
-from dpo_course.speed import _versions
+from dpo_course.bench import _versions
 from dpo_course.train import DPORunConfig, read_metrics, train
 
 def random_model_dir(model:str)->str:
