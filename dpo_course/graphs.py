@@ -6,9 +6,7 @@
 from __future__ import annotations
 import contextlib, functools, inspect
 import torch
-from torch.utils.checkpoint import checkpoint
-from .loss import dpo_loss
-from .speed import FastDPO, _token_logps, first_fit, half_precision_lora
+from .speed import FastDPO, first_fit, half_precision_lora, reference_mode, summed_logps
 
 # %% auto #0
 __all__ = ['SIZES', 'PACKED_ATTENTION', 'bucket', 'row_length', 'batch_shape', 'static_batch', 'packed_attention',
@@ -108,11 +106,8 @@ def static_logps(model, batch:dict, n_seqs:int, chunk:int=2048, varlen:bool=True
         raise RuntimeError(f"static_logps needs the model's attention switched to {PACKED_ATTENTION!r}: wrap the call in attention_implementation(model, PACKED_ATTENTION)")
     packing = dict(seg=batch["seg"], cu=batch["cu"], varlen=_varlen_attn() if varlen else None)
     h = base.model(input_ids=batch["ids"], position_ids=batch["pos"], use_cache=False, packing=packing).last_hidden_state
-    hs, targets, w = h.flatten(0, 1)[batch["ans_pos"]], batch["ans_tgt"], base.get_output_embeddings().weight
-    grad = torch.is_grad_enabled()
-    parts = [checkpoint(_token_logps, hs[i:i + chunk], w, targets[i:i + chunk], use_reentrant=False, preserve_rng_state=False) if grad
-             else _token_logps(hs[i:i + chunk], w, targets[i:i + chunk]) for i in range(0, len(hs), chunk)]
-    return torch.zeros(n_seqs + 1, device=h.device).index_add(0, batch["ans_seq"], torch.cat(parts))[:n_seqs]
+    hs = h.flatten(0, 1)[batch["ans_pos"]]  # filler answer slots sum into slot n_seqs, dropped
+    return summed_logps(hs, base.get_output_embeddings().weight, batch["ans_tgt"], batch["ans_seq"], n_seqs + 1, chunk)[:n_seqs]
 
 # %% ../nbs/12_cuda_graphs.ipynb #af5ccf1d
 class GraphedDPO(FastDPO):
@@ -142,17 +137,8 @@ class GraphedDPO(FastDPO):
 
     def _train(self, update:bool=True):
         "The whole step on the static buffers: log-probs, loss, backward, clipping and (`update`) the optimizer update."
-        b = self.buf
         pc, pr = self._logps().chunk(2)
-        n_c, n_r = b["n_answer"].chunk(2)
-        losses, r_c, r_r = dpo_loss(pc, pr, b["ref"][:, 0], b["ref"][:, 1], self.beta, self.loss_type, chosen_tokens=n_c, rejected_tokens=n_r)
-        loss = losses.mean() + (self.sft_weight * -pc.sum() / n_c.sum() if self.sft_weight else 0)
-        with half_precision_lora(self.model, self.autocast, cast_ops=False): loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.params, self.max_grad_norm, foreach=True)
-        if update: self.opt.step()
-        return {"loss": loss.detach(), "grad_norm": grad_norm, "rewards/chosen": r_c.mean(), "rewards/rejected": r_r.mean(),
-                "rewards/margins": (r_c - r_r).mean(), "rewards/accuracies": (r_c > r_r).float().mean(),
-                "logps/chosen": pc.detach().mean(), "logps/rejected": pr.detach().mean()}
+        return self._update(pc, pr, *self.buf["ref"].unbind(1), *self.buf["n_answer"].chunk(2), update=update)
 
     def _eager(self, fn):
         "Run `fn` once without a graph, off the main stream (as capture wants its warm-up); gradients start and end empty."
@@ -210,9 +196,8 @@ class GraphedDPO(FastDPO):
 
     def reference(self, items, batches:list)->torch.Tensor:
         "`[n, 2]` reference log-probs of `batches` of `items`, computed once; at initialisation through the training step's own forward."
-        from dpo_course.speed import adapters_at_init
-        at_init, found = adapters_at_init(self.model), []
-        with contextlib.nullcontext() if at_init else self.model.disable_adapter(), torch.set_grad_enabled(at_init):
+        found = []
+        with reference_mode(self.model) as at_init:
             for idx in batches:
                 key = ("reference", at_init) + self._load([items[i] for i in idx])
                 found.append(torch.stack(self._run(lambda: self._logps().detach(), key).chunk(2), 1))

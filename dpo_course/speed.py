@@ -11,8 +11,9 @@ from .data import pair_tokens
 from .loss import dpo_loss
 
 # %% auto #0
-__all__ = ['tokenize_pairs', 'real_tokens', 'collate_pairs', 'first_fit', 'pack_pairs', 'answer_logps', 'pair_logps',
-           'batch_order', 'half_precision_lora', 'adapters_at_init', 'reference_logps', 'compile_layers', 'FastDPO']
+__all__ = ['tokenize_pairs', 'real_tokens', 'collate_pairs', 'first_fit', 'pack_pairs', 'summed_logps', 'answer_logps',
+           'pair_logps', 'batch_order', 'half_precision_lora', 'adapters_at_init', 'reference_mode', 'reference_logps',
+           'compile_layers', 'FastDPO']
 
 # %% ../nbs/08_speed.ipynb #548624f2
 def tokenize_pairs(pairs, tokenizer, max_length:int)->list[dict]:
@@ -66,6 +67,13 @@ def _token_logps(h, weight, targets):
     logits = (h @ weight.T).float()
     return logits.gather(-1, targets[:, None]).squeeze(-1) - logits.logsumexp(-1)
 
+def summed_logps(hs:torch.Tensor, weight:torch.Tensor, targets:torch.Tensor, seq:torch.Tensor, n_seqs:int, chunk:int=4096)->torch.Tensor:
+    "Per-sequence sums of the log-probs of `targets` given hidden states `hs` (sequence `seq` each); logits `chunk` tokens at a time, recomputed in backward."
+    grad = torch.is_grad_enabled()  # _token_logps draws no random numbers: no RNG state to keep for the recompute
+    parts = [checkpoint(_token_logps, hs[i:i + chunk], weight, targets[i:i + chunk], use_reentrant=False, preserve_rng_state=False) if grad
+             else _token_logps(hs[i:i + chunk], weight, targets[i:i + chunk]) for i in range(0, len(hs), chunk)]
+    return torch.zeros(n_seqs, device=hs.device).index_add(0, seq, torch.cat(parts))
+
 def answer_logps(model, input_ids:torch.Tensor, answer_mask:torch.Tensor, chunk:int=4096,
                  position_ids:torch.Tensor|None=None, seq_index:torch.Tensor|None=None, n_seqs:int|None=None)->torch.Tensor:
     "Summed log-prob of each row's (or, packed, each `seq_index`'s) answer tokens; logits only for answer tokens, `chunk` at a time, recomputed in backward."
@@ -75,11 +83,7 @@ def answer_logps(model, input_ids:torch.Tensor, answer_mask:torch.Tensor, chunk:
     sel = answer_mask[:, 1:]  # a sequence's first token is a prompt token, so no target crosses into the next sequence
     hs, targets = h[sel], input_ids[:, 1:][sel]
     rows = (seq_index[:, 1:] if seq_index is not None else torch.arange(len(input_ids), device=h.device)[:, None].expand_as(sel))[sel]
-    w = base.get_output_embeddings().weight
-    grad = torch.is_grad_enabled()
-    parts = [checkpoint(_token_logps, hs[i:i + chunk], w, targets[i:i + chunk], use_reentrant=False) if grad
-             else _token_logps(hs[i:i + chunk], w, targets[i:i + chunk]) for i in range(0, len(hs), chunk)]
-    return torch.zeros(n_seqs or len(input_ids), device=h.device).index_add(0, rows, torch.cat(parts))
+    return summed_logps(hs, base.get_output_embeddings().weight, targets, rows, n_seqs or len(input_ids), chunk)
 
 def pair_logps(model, items, pad_id:int, multiple:int=64, pack:bool=False, row_tokens:int=1024)->torch.Tensor:
     "Answer log-probs of `items`: chosen sequences then rejected ones, from padded rows or (`pack`) packed rows."
@@ -114,13 +118,19 @@ def adapters_at_init(model)->bool:
     "True while every LoRA B matrix is still zero: the adapted model then computes exactly the base model."
     return all(not p.any() for n, p in model.named_parameters() if "lora_B" in n)
 
+@contextlib.contextmanager
+def reference_mode(model):
+    "`model` as the reference; yields whether the adapters are at initialisation."
+    # at initialisation the policy IS the reference: run it exactly as a training step does (grad mode, same batches, same
+    # compiled graph) and step 1's loss is ln 2 to the last bit; later, switch the adapters off
+    at_init = adapters_at_init(model)
+    with contextlib.nullcontext() if at_init else model.disable_adapter(), torch.set_grad_enabled(at_init): yield at_init
+
 def reference_logps(model, items, pad_id:int, batches:list|None=None, batch_size:int=16, multiple:int=64, pack:bool=False,
                     autocast:bool=True)->torch.Tensor:
     "`[n, 2]` chosen/rejected log-probs of every pair under the reference, computed once, in `batches` if given."
-    out, at_init = torch.zeros(len(items), 2), adapters_at_init(model)
-    # at initialisation the policy IS the reference: run it exactly as a training step does (grad mode, same batches, same
-    # compiled graph) and step 1's loss is ln 2 to the last bit; later, switch the adapters off
-    with contextlib.nullcontext() if at_init else model.disable_adapter(), torch.set_grad_enabled(at_init), half_precision_lora(model, autocast):
+    out = torch.zeros(len(items), 2)
+    with reference_mode(model), half_precision_lora(model, autocast):
         for idx in batches or [list(range(s, min(s + batch_size, len(items)))) for s in range(0, len(items), batch_size)]:
             out[idx] = torch.stack(pair_logps(model, [items[i] for i in idx], pad_id, multiple, pack).detach().chunk(2), 1).float().cpu()
     return out
@@ -161,12 +171,18 @@ class FastDPO:
                 with torch.no_grad(), self.model.disable_adapter(): rc, rr = logps()
             else: rc, rr = ref.to(self.model.device, non_blocking=True).unbind(1)
             pc, pr = logps()
+        lr = self.sched.get_last_lr()[0]
+        out = self._update(pc, pr, rc, rr, n_c, n_r)
+        self.sched.step(); self.opt.zero_grad(set_to_none=True)
+        return out | {"learning_rate": lr}
+
+    def _update(self, pc, pr, rc, rr, n_c, n_r, update:bool=True)->dict:
+        "From policy and reference log-probs: loss, backward, clipping and (`update`) the AdamW step; the step's metrics as tensors."
         losses, r_c, r_r = dpo_loss(pc, pr, rc, rr, self.beta, self.loss_type, chosen_tokens=n_c, rejected_tokens=n_r)
         loss = losses.mean() + (self.sft_weight * -pc.sum() / n_c.sum() if self.sft_weight else 0)
         with half_precision_lora(self.model, self.autocast, cast_ops=False): loss.backward()  # a recomputed checkpoint sees the forward's dtypes
         grad_norm = torch.nn.utils.clip_grad_norm_(self.params, self.max_grad_norm, foreach=True)
-        lr = self.sched.get_last_lr()[0]
-        self.opt.step(); self.sched.step(); self.opt.zero_grad(set_to_none=True)
-        return {"loss": loss.detach(), "grad_norm": grad_norm, "learning_rate": lr, "rewards/chosen": r_c.mean(), "rewards/rejected": r_r.mean(),
+        if update: self.opt.step()
+        return {"loss": loss.detach(), "grad_norm": grad_norm, "rewards/chosen": r_c.mean(), "rewards/rejected": r_r.mean(),
                 "rewards/margins": (r_c - r_r).mean(), "rewards/accuracies": (r_c > r_r).float().mean(),
                 "logps/chosen": pc.detach().mean(), "logps/rejected": pr.detach().mean()}
