@@ -73,7 +73,8 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
               precompute_ref:bool=True, multiple:int=64, group_by_length:bool=False, fused:bool=True, lora0:dict|None=None,
               profile:bool=False, checkpointing:bool=False, pack:bool=True, autocast:bool=True,
               graphs:bool=False, # fixed shapes and one CUDA graph per step (`GraphedDPO`); needs pack and precompute_ref
-              varlen:bool=True)->dict: # with graphs: variable-length flash attention instead of a block mask
+              varlen:bool=True, # with graphs: variable-length flash attention instead of a block mask
+              chunk:int=1024)->dict: # with graphs: answer tokens per logits chunk
     "The fast path on `items`: compile/warm-up time, reference pre-pass time, steady-state step time, tokens/s, memory, losses."
     from dpo_course.graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length
     from dpo_course.lora import apply_lora, lora_config
@@ -87,7 +88,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     if checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
     if compile: compile_layers(model)
     kw = dict(lr=lr, max_steps=warmup + steps, scheduler="linear", pad_id=tok.pad_token_id, multiple=multiple, fused=fused and device.type == "cuda", autocast=autocast)
-    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, **kw)
+    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, chunk=chunk, **kw)
     else: f = FastDPO(model, pack=pack, **kw)
     tc = time.perf_counter()
     with attention_implementation(model, PACKED_ATTENTION) if graphs else contextlib.nullcontext():
@@ -139,7 +140,7 @@ def _bench_model(name:str, random_init:bool, device:str, dtype, seed:int=0):
     from transformers import AutoConfig, AutoModelForCausalLM
     from dpo_course.models import load_model, load_tokenizer, resolve_model
     tok = load_tokenizer(name)
-    def make():
+    def make(dtype=dtype):
         torch.manual_seed(seed)
         if random_init: m = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(resolve_model(name)[0]), dtype=dtype)
         else: m = load_model(name, dtype=dtype, device=device, use_unsloth=False)[0]
@@ -160,7 +161,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
           data:str="hh-rlhf", # preference data (file, directory, hub id or shortcut)
           steps:int=18, warmup:int=3, # timed steps after warm-up steps (loss curves cover both)
           max_length:int=1024, lr:float=5e-5, pairs_per_step:int=8,
-          best_batches:tuple=(32, 64, 128), # larger batches tried for ours (length-grouped)
+          best_batches:tuple=(16, 32, 64), # larger batches tried for ours (length-grouped)
           seed_config:tuple=(2, 4), # baseline-seed: pairs per micro-batch × accumulation, checkpointing on
           compile:bool|None=None, # torch.compile ours (default: on CUDA)
           ablations:bool=True, out:str|Path="bench/results.json",
@@ -187,7 +188,15 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
         _save_partial(runs, out); return runs[key]
     bs, ga = seed_config
     if "baseline-seed" not in runs: runs["baseline-seed"], _ = time_trl(make, tok, pairs, bs, ga, True, steps, warmup, max_length, lr); runs["baseline-seed"]["session"] = session
-    if "baseline-best" not in runs: runs["baseline-best"], lora0 = time_trl(make, tok, pairs, pairs_per_step, 1, False, steps, warmup, max_length, lr); runs["baseline-best"]["session"] = session
+    init = Path(out).with_suffix(".lora0.pt")  # baseline-best's adapter initialisation, kept for a resumed bench
+    if "baseline-best" not in runs:
+        runs["baseline-best"], lora0 = time_trl(make, tok, pairs, pairs_per_step, 1, False, steps, warmup, max_length, lr); runs["baseline-best"]["session"] = session
+        torch.save(lora0, init); _save_partial(runs, out)
+    elif init.exists(): lora0 = torch.load(init)
+    if "baseline-best, seed 1" not in runs:  # the noise band: the same run with another adapter initialisation
+        runs["baseline-best, seed 1"], _ = time_trl(make, tok, pairs, pairs_per_step, 1, False, steps, warmup, max_length, lr, seed=1); runs["baseline-best, seed 1"]["session"] = session
+    if dtype != torch.float32 and "baseline-best, fp32" not in runs:  # the same run without bf16 rounding: what the curves should follow
+        runs["baseline-best, fp32"], _ = time_trl(lambda: make(torch.float32), tok, pairs, pairs_per_step, 1, False, steps, warmup, max_length, lr); runs["baseline-best, fp32"]["session"] = session
     log.info(f"bench: baselines done ({runs['baseline-best']['tokens_per_s']:.0f} tokens/s at {pairs_per_step} pairs)"); _save_partial(runs, out)
     ours = dict(graphs=device.startswith("cuda"), varlen=True, compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
     measure(f"ours@{pairs_per_step}", pairs_per_step, steps, warmup, lr, lora0=lora0, profile=True, **ours)
@@ -219,18 +228,27 @@ def write_bench(runs:dict, out, **setup)->dict:
     top = max((k for k in timed if k.startswith("ours@") and "without" not in k), key=lambda k: timed[k]["tokens_per_s"])
     for r in timed.values(): r["speedup"] = {"vs baseline-best": r["tokens_per_s"] / best["tokens_per_s"], "vs baseline-seed": r["tokens_per_s"] / seed["tokens_per_s"]}
     diffs = [abs(a - b) for a, b in zip(timed[k8]["losses"], best["losses"])]
+    def gap(a, b):  # largest and root-mean-square loss difference over the first 20 steps
+        d = [abs(x - y) for x, y in zip(timed.get(a, {}).get("losses", []), timed.get(b, {}).get("losses", []))][:20]
+        return dict(max=max(d), rms=(sum(x * x for x in d) / len(d)) ** 0.5) if d else None
+    # the noise: TRL against itself with another adapter initialisation, and against itself in fp32 (bf16 rounding)
+    pairs = {"ours vs TRL": (k8, "baseline-best"), "TRL vs TRL seed 1": ("baseline-best", "baseline-best, seed 1"),
+             "TRL bf16 vs TRL fp32": ("baseline-best", "baseline-best, fp32"), "ours vs TRL fp32": (k8, "baseline-best, fp32")}
+    gaps = {k: g for k, (a, b) in pairs.items() if (g := gap(a, b))}
+    noise = [gaps[k]["rms"] for k in ("TRL vs TRL seed 1", "TRL bf16 vs TRL fp32") if k in gaps]
     summary = dict(ours_at_pairs_per_step=k8, ours_best=top, speedup_vs_best=timed[k8]["speedup"]["vs baseline-best"],
                    speedup_vs_seed=timed[k8]["speedup"]["vs baseline-seed"], best_mfu=timed[top]["mfu"],
                    memory_ratio_vs_best=(timed[k8]["peak_alloc_gib"] / best["peak_alloc_gib"]) if best["peak_alloc_gib"] else None,
-                   step1_loss_diff=diffs[0] if diffs else None, max_loss_diff_first_20=max(diffs[:20]) if diffs else None)
+                   step1_loss_diff=diffs[0] if diffs else None, max_loss_diff_first_20=max(diffs[:20]) if diffs else None, loss_gaps_first_20=gaps)
     targets = dict(speedup_vs_best_ge_5=summary["speedup_vs_best"] >= 5, speedup_vs_seed_ge_20=summary["speedup_vs_seed"] >= 20,
                    mfu_ge_30pct=summary["best_mfu"] >= 0.30,
                    memory_le_half=summary["memory_ratio_vs_best"] is not None and summary["memory_ratio_vs_best"] <= 0.5,
-                   step1_loss_within_1e3=summary["step1_loss_diff"] is not None and summary["step1_loss_diff"] <= 1e-3)
+                   step1_loss_within_1e3=summary["step1_loss_diff"] is not None and summary["step1_loss_diff"] <= 1e-3,
+                   loss_curve_within_noise=bool(noise) and gaps["ours vs TRL"]["rms"] <= max(noise))  # rms: one outlier step does not decide
     res = dict(device=dev, versions=_versions(), setup=setup, summary=summary, targets=targets, runs=runs,
                date=time.strftime("%Y-%m-%d"))
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out, json.dumps(res, indent=1, default=float)); out.with_suffix(".partial.json").unlink(missing_ok=True)
+    _write_atomic(out, json.dumps(res, indent=1, default=float)); out.with_suffix(".partial.json").unlink(missing_ok=True); out.with_suffix(".lora0.pt").unlink(missing_ok=True)
     out.with_suffix(".md").write_text(bench_table(res))
     return res
 
@@ -245,4 +263,5 @@ def bench_table(res:dict)->str:
                     f"{100 * r['mfu']:.2f}% | {r['speedup']['vs baseline-best']:.2f}x / {r['speedup']['vs baseline-seed']:.2f}x |")
     s = res["summary"]
     return (f"{res['device']} · " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()) + "\n\n" + head + "\n".join(rows)
-            + f"\n\nstep-1 loss difference vs baseline-best: {s['step1_loss_diff']:.2e}; largest over the first 20 steps: {s['max_loss_diff_first_20']:.2e}\n")
+            + f"\n\nstep-1 loss difference vs baseline-best: {s['step1_loss_diff']:.2e}; largest over the first 20 steps: {s['max_loss_diff_first_20']:.2e}"
+            + "\n\nloss gaps over the first 20 steps (largest / rms): " + "; ".join(f"{k} {g['max']:.2e} / {g['rms']:.2e}" for k, g in s.get("loss_gaps_first_20", {}).items()) + "\n")

@@ -5,7 +5,7 @@
 # %% ../nbs/12_cuda_graphs.ipynb #878211eb
 from __future__ import annotations
 import contextlib, functools, inspect
-import torch
+import numpy as np, torch
 from .speed import FastDPO, first_fit, half_precision_lora, reference_mode, summed_logps
 
 # %% auto #0
@@ -35,23 +35,26 @@ def static_batch(items, pad_id:int, rows:int, row_len:int, answers:int)->dict:
     seqs = [(it["chosen"], it["n_prompt"]) for it in items] + [(it["rejected"], it["n_prompt"]) for it in items]
     S, plan = len(seqs), first_fit([len(s) for s, _ in seqs], row_len - 1)
     if len(plan) > rows: raise ValueError(f"these pairs need {len(plan)} rows of {row_len} tokens; the static shape has {rows}")
-    ids, pos = torch.full((rows, row_len), pad_id), torch.zeros(rows, row_len, dtype=torch.long)
-    seg, cu, ans = torch.zeros(rows, row_len, dtype=torch.long), [0], []
+    ids, pos, seg = np.full((rows, row_len), pad_id), np.zeros((rows, row_len), np.int64), np.zeros((rows, row_len), np.int64)
+    cu, ans_pos, ans_tgt, ans_seq = [0], [], [], []  # numpy, a slice per sequence: no Python loop over tokens
     for r in range(rows):
         o = 0
         for i in plan[r] if r < len(plan) else []:
-            s, n_prompt = seqs[i]
-            ids[r, o:o + len(s)], pos[r, o:o + len(s)], seg[r, o:o + len(s)] = torch.tensor(s), torch.arange(len(s)), i
+            s, n_prompt = seqs[i]; n = len(s)
+            ids[r, o:o + n], pos[r, o:o + n], seg[r, o:o + n] = s, np.arange(n), i
             # the hidden state at t predicts token t + 1: answer tokens n_prompt.. are predicted from n_prompt - 1..
-            ans += [(r * row_len + o + t - 1, s[t], i) for t in range(n_prompt, len(s))]
-            o += len(s); cu.append(r * row_len + o)
-        pos[r, o:], seg[r, o:] = torch.arange(row_len - o), S + r  # the row's padding: a sequence of its own, never an answer
+            ans_pos.append(np.arange(r * row_len + o + n_prompt - 1, r * row_len + o + n - 1)); ans_tgt.append(s[n_prompt:])
+            ans_seq.append(np.full(max(0, n - n_prompt), i)); o += n; cu.append(r * row_len + o)
+        pos[r, o:], seg[r, o:] = np.arange(row_len - o), S + r  # the row's padding: a sequence of its own, never an answer
         cu.append((r + 1) * row_len)
-    if len(ans) > answers: raise ValueError(f"these pairs have {len(ans)} answer tokens; the static shape has room for {answers}")
-    ans += [(0, pad_id, S)] * (answers - len(ans))  # filler: summed into a slot that is dropped
-    ans_pos, ans_tgt, ans_seq = torch.tensor(ans).T
+    n_ans = sum(map(len, ans_pos))
+    if n_ans > answers: raise ValueError(f"these pairs have {n_ans} answer tokens; the static shape has room for {answers}")
+    fill = answers - n_ans  # filler slots: summed into a slot that is dropped
+    ans_pos, ans_tgt, ans_seq = (torch.from_numpy(np.concatenate(a + [np.full(fill, v)]).astype(np.int64)) for a, v in ((ans_pos, 0), (ans_tgt, pad_id), (ans_seq, S)))
     n_answer = torch.bincount(ans_seq, minlength=S + 1)[:S]
-    return dict(ids=ids, pos=pos, seg=seg, cu=torch.tensor(cu, dtype=torch.int32), ans_pos=ans_pos, ans_tgt=ans_tgt, ans_seq=ans_seq, n_answer=n_answer)
+    return dict(ids=torch.from_numpy(ids).long(), pos=torch.from_numpy(pos), seg=torch.from_numpy(seg), cu=torch.tensor(cu, dtype=torch.int32),
+                ans_pos=ans_pos, ans_tgt=ans_tgt, ans_seq=ans_seq, n_answer=n_answer)
+
 
 # %% ../nbs/12_cuda_graphs.ipynb #4457240f
 PACKED_ATTENTION = "dpo_packed"
@@ -114,10 +117,11 @@ class GraphedDPO(FastDPO):
     "`FastDPO` on packed batches of a few bucketed shapes; on CUDA each shape's step is captured once as a CUDA graph and replayed."
     def __init__(self, model, row_len:int, # `row_length` of the run's pairs
                  *args, graphs:bool|None=None, # capture CUDA graphs (default: on CUDA)
-                 varlen:bool=True, **kw):
+                 varlen:bool=True, chunk:int=1024, # answer tokens per logits chunk (memory: chunk × vocab × 4 bytes, a few times over)
+                 **kw):
         self.graphs = model.device.type == "cuda" if graphs is None else graphs
         super().__init__(model, *args, pack=True, capturable=self.graphs, **kw)
-        self.row_len, self.varlen, self.bufs, self.captured, self.warm, self.pool = row_len, varlen, {}, {}, set(), None
+        self.row_len, self.varlen, self.chunk, self.bufs, self.captured, self.warm, self.pool = row_len, varlen, chunk, {}, {}, set(), None
         self.base_lr = float(self.sched.base_lrs[0])
 
     def _load(self, items, ref=None)->tuple:
@@ -133,7 +137,7 @@ class GraphedDPO(FastDPO):
         return key
 
     def _logps(self):
-        with half_precision_lora(self.model, self.autocast): return static_logps(self.model, self.buf, len(self.buf["n_answer"]), varlen=self.varlen)
+        with half_precision_lora(self.model, self.autocast): return static_logps(self.model, self.buf, len(self.buf["n_answer"]), self.chunk, self.varlen)
 
     def _train(self, update:bool=True):
         "The whole step on the static buffers: log-probs, loss, backward, clipping and (`update`) the optimizer update."
@@ -152,6 +156,7 @@ class GraphedDPO(FastDPO):
         "Record `fn` as the CUDA graph of `key`; every graph shares one memory pool (they never run at the same time)."
         self.opt.zero_grad(set_to_none=True)  # the graph allocates (and each replay rewrites) its own gradients
         self.pool = self.pool or torch.cuda.graph_pool_handle()
+        torch.cuda.empty_cache()  # the eager warm-up's cached blocks go back, so the pool can take that memory
         g = torch.cuda.CUDAGraph()
         with torch.cuda.graph(g, pool=self.pool): out = fn()
         self.captured[key] = (g, out)
@@ -160,7 +165,10 @@ class GraphedDPO(FastDPO):
         "`fn` on the current buffers: eagerly the first time `key` is seen, then captured once and replayed."
         if not self.graphs: return fn()
         if key not in self.captured and key in self.warm and (key[0] != "train" or self.opt.state): self._capture(fn, key)
-        if key not in self.captured: self.warm.add(key); return self._eager(fn)
+        if key not in self.captured:
+            self.warm.add(key); out = self._eager(fn)
+            if key[0] != "train": self._capture(fn, key)  # forward only (nothing to update): recorded now, the next batch of this shape replays
+            return out
         g, out = self.captured[key]; g.replay()
         return {k: v.clone() for k, v in out.items()} if isinstance(out, dict) else out.clone()
 
