@@ -11,7 +11,7 @@ from .speed import FastDPO, batch_order, compile_layers, real_tokens, tokenize_p
 from .train import _write_atomic
 
 # %% auto #0
-__all__ = ['PEAK_FLOPS', 'mfu', 'time_trl', 'time_ours', 'profile_step', 'bench', 'write_bench', 'bench_table']
+__all__ = ['PEAK_FLOPS', 'mfu', 'time_trl', 'time_ours', 'profile_step', 'bench', 'loss_gap', 'write_bench', 'bench_table']
 
 # %% ../nbs/14_bench.ipynb #273ca3ef
 PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "cpu": float("nan")}  # dense bf16 peaks
@@ -179,25 +179,28 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     pairs = fit_to_length(load_run_data(DPORunConfig(data=data, limit=need + need // 4))[0], tok, max_length)[0]  # as TRL, drop pairs with no answer token
     items = tokenize_pairs(pairs, tok, max_length)
     partial = Path(out).with_suffix(".partial.json")
-    runs, lora0 = json.loads(partial.read_text()) if resume and partial.exists() else {}, None
+    runs = json.loads(partial.read_text()) if resume and partial.exists() else {}
     start, session = time.time(), time.strftime("%Y-%m-%dT%H:%M:%S")
     def measure(key, *args, **kw)->dict:
         if key in runs: return runs[key]
         late = time_limit_s is not None and time.time() - start > time_limit_s
         runs[key] = dict(skipped=f"time limit ({time_limit_s:.0f} s)") if late else _attempt(time_ours, make, tok, items, *args, **kw) | dict(session=session)
         _save_partial(runs, out); return runs[key]
-    bs, ga = seed_config
-    if "baseline-seed" not in runs: runs["baseline-seed"], _ = time_trl(make, tok, pairs, bs, ga, True, steps, warmup, max_length, lr); runs["baseline-seed"]["session"] = session
-    init = Path(out).with_suffix(".lora0.pt")  # baseline-best's adapter initialisation, kept for a resumed bench
-    if "baseline-best" not in runs:
-        runs["baseline-best"], lora0 = time_trl(make, tok, pairs, pairs_per_step, 1, False, steps, warmup, max_length, lr); runs["baseline-best"]["session"] = session
-        torch.save(lora0, init); _save_partial(runs, out)
-    elif init.exists(): lora0 = torch.load(init)
-    if "baseline-best, seed 1" not in runs:  # the noise band: the same run with another adapter initialisation
-        runs["baseline-best, seed 1"], _ = time_trl(make, tok, pairs, pairs_per_step, 1, False, steps, warmup, max_length, lr, seed=1); runs["baseline-best, seed 1"]["session"] = session
-    if dtype != torch.float32 and "baseline-best, fp32" not in runs:  # the same run without bf16 rounding: what the curves should follow
-        runs["baseline-best, fp32"], _ = time_trl(lambda: make(torch.float32), tok, pairs, pairs_per_step, 1, False, steps, warmup, max_length, lr); runs["baseline-best, fp32"]["session"] = session
-    log.info(f"bench: baselines done ({runs['baseline-best']['tokens_per_s']:.0f} tokens/s at {pairs_per_step} pairs)"); _save_partial(runs, out)
+    def baseline(key, batch_size, grad_accum, checkpointing, seed=0, make_model=make, init_file=None):
+        "Run plain TRL as `key` unless a resumed bench has it; its adapter initialisation goes to `init_file`."
+        if key in runs: return
+        runs[key], init = time_trl(make_model, tok, pairs, batch_size, grad_accum, checkpointing, steps, warmup, max_length, lr, seed=seed)
+        runs[key]["session"] = session
+        if init_file: torch.save(init, init_file)  # before the partial results name the run: a resume always finds both
+        _save_partial(runs, out)
+    init = Path(out).with_suffix(".lora0.pt")  # baseline-best's adapter initialisation, for ours and for a resumed bench
+    baseline("baseline-seed", *seed_config, True)
+    baseline("baseline-best", pairs_per_step, 1, False, init_file=init)
+    lora0 = torch.load(init) if init.exists() else None
+    baseline("baseline-best, seed 1", pairs_per_step, 1, False, seed=1)  # the noise band: the same run with another adapter initialisation
+    if dtype != torch.float32:  # the same run without bf16 rounding: what the curves should follow
+        baseline("baseline-best, fp32", pairs_per_step, 1, False, make_model=lambda: make(torch.float32))
+    log.info(f"bench: baselines done ({runs['baseline-best']['tokens_per_s']:.0f} tokens/s at {pairs_per_step} pairs)")
     ours = dict(graphs=device.startswith("cuda"), varlen=True, compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
     measure(f"ours@{pairs_per_step}", pairs_per_step, steps, warmup, lr, lora0=lora0, profile=True, **ours)
     for b in best_batches:
@@ -217,6 +220,11 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
                        max_length=max_length, lr=lr, steps=steps, warmup=warmup, resumed=resume)
 
 # %% ../nbs/14_bench.ipynb #eebfbe5f
+def loss_gap(a:list, b:list, steps:int=20)->dict|None:
+    "Largest and root-mean-square difference of two loss curves over their first `steps` steps (None if either is empty)."
+    d = [abs(x - y) for x, y in zip(a, b)][:steps]
+    return dict(max=max(d), rms=(sum(x * x for x in d) / len(d)) ** 0.5) if d else None
+
 def write_bench(runs:dict, out, **setup)->dict:
     "Add MFU, speed-ups, memory ratio and loss parity to `runs`; write `out` (JSON) and `out` with `.md` (a table)."
     dev = torch.cuda.get_device_name() if str(setup["device"]).startswith("cuda") else platform.processor() or "cpu"
@@ -228,9 +236,7 @@ def write_bench(runs:dict, out, **setup)->dict:
     top = max((k for k in timed if k.startswith("ours@") and "without" not in k), key=lambda k: timed[k]["tokens_per_s"])
     for r in timed.values(): r["speedup"] = {"vs baseline-best": r["tokens_per_s"] / best["tokens_per_s"], "vs baseline-seed": r["tokens_per_s"] / seed["tokens_per_s"]}
     diffs = [abs(a - b) for a, b in zip(timed[k8]["losses"], best["losses"])]
-    def gap(a, b):  # largest and root-mean-square loss difference over the first 20 steps
-        d = [abs(x - y) for x, y in zip(timed.get(a, {}).get("losses", []), timed.get(b, {}).get("losses", []))][:20]
-        return dict(max=max(d), rms=(sum(x * x for x in d) / len(d)) ** 0.5) if d else None
+    gap = lambda a, b: loss_gap(timed.get(a, {}).get("losses", []), timed.get(b, {}).get("losses", []))
     # the noise: TRL against itself with another adapter initialisation, and against itself in fp32 (bf16 rounding)
     pairs = {"ours vs TRL": (k8, "baseline-best"), "TRL vs TRL seed 1": ("baseline-best", "baseline-best, seed 1"),
              "TRL bf16 vs TRL fp32": ("baseline-best", "baseline-best, fp32"), "ours vs TRL fp32": (k8, "baseline-best, fp32")}
@@ -239,7 +245,7 @@ def write_bench(runs:dict, out, **setup)->dict:
     summary = dict(ours_at_pairs_per_step=k8, ours_best=top, speedup_vs_best=timed[k8]["speedup"]["vs baseline-best"],
                    speedup_vs_seed=timed[k8]["speedup"]["vs baseline-seed"], best_mfu=timed[top]["mfu"],
                    memory_ratio_vs_best=(timed[k8]["peak_alloc_gib"] / best["peak_alloc_gib"]) if best["peak_alloc_gib"] else None,
-                   step1_loss_diff=diffs[0] if diffs else None, max_loss_diff_first_20=max(diffs[:20]) if diffs else None, loss_gaps_first_20=gaps)
+                   step1_loss_diff=diffs[0] if diffs else None, max_loss_diff_first_20=gaps["ours vs TRL"]["max"] if diffs else None, loss_gaps_first_20=gaps)
     targets = dict(speedup_vs_best_ge_5=summary["speedup_vs_best"] >= 5, speedup_vs_seed_ge_20=summary["speedup_vs_seed"] >= 20,
                    mfu_ge_30pct=summary["best_mfu"] >= 0.30,
                    memory_le_half=summary["memory_ratio_vs_best"] is not None and summary["memory_ratio_vs_best"] <= 0.5,
