@@ -74,9 +74,10 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
               profile:bool=False, checkpointing:bool=False, pack:bool=True, autocast:bool=True,
               graphs:bool=False, # fixed shapes and one CUDA graph per step (`GraphedDPO`); needs pack and precompute_ref
               varlen:bool=True, # with graphs: variable-length flash attention instead of a block mask
-              chunk:int=1024)->dict: # with graphs: answer tokens per logits chunk
+              chunk:int=1024, # with graphs: answer tokens per logits chunk
+              share_prompt:bool=True)->dict: # with graphs: each pair's prompt through the model once
     "The fast path on `items`: compile/warm-up time, reference pre-pass time, steady-state step time, tokens/s, memory, losses."
-    from dpo_course.graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length
+    from dpo_course.graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length, shared_prefix
     from dpo_course.lora import apply_lora, lora_config
     base = make_model(); device = base.device; _reset(device)
     torch._dynamo.reset()  # each configuration compiles its own graphs: no cache or recompile budget carried over from the last one
@@ -88,7 +89,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     if checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
     if compile: compile_layers(model)
     kw = dict(lr=lr, max_steps=warmup + steps, scheduler="linear", pad_id=tok.pad_token_id, multiple=multiple, fused=fused and device.type == "cuda", autocast=autocast)
-    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, chunk=chunk, **kw)
+    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, chunk=chunk, share_prompt=share_prompt, **kw)
     else: f = FastDPO(model, pack=pack, **kw)
     tc = time.perf_counter()
     with attention_implementation(model, PACKED_ATTENTION) if graphs else contextlib.nullcontext():
@@ -105,11 +106,12 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
         _sync(device); t3 = time.perf_counter()
         if profile: prof = profile_step(f, [items[i] for i in order[-1]], ref[order[-1]] if ref is not None else None)
     tokens = real_tokens([items[i] for b in order[warmup:] for i in b])
+    shared = sum(shared_prefix(items[i]) for b in order[warmup:] for i in b) if graphs and share_prompt else 0  # tokens the model did not run twice
     dt = t3 - t2
     amortised = dt + ref_s * len(order[warmup:]) / len(order)  # the reference pass covered every step's pairs
     res = dict(engine="ours", pairs_per_step=batch_size, batch_size=batch_size, graphs=graphs, varlen=graphs and varlen, compile=compile, precompute_ref=precompute_ref,
-               pad_multiple=multiple, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
-               tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, pairs_per_s=batch_size * steps / amortised,
+               pad_multiple=multiple, share_prompt=graphs and share_prompt, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
+               tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, model_tokens_per_s=(tokens - shared) / amortised, pairs_per_s=batch_size * steps / amortised,
                ref_pass_s=round(ref_s, 3), warmup_s=round(t2 - t1, 2), compile_s=round(compile_s - ref_s, 2), losses=[float(l) for l in logs], **_memory(device))
     if profile: res["profile"] = prof
     if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(True)
@@ -161,7 +163,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
           data:str="hh-rlhf", # preference data (file, directory, hub id or shortcut)
           steps:int=18, warmup:int=3, # timed steps after warm-up steps (loss curves cover both)
           max_length:int=1024, lr:float=5e-5, pairs_per_step:int=8,
-          best_batches:tuple=(16, 32, 64), # larger batches tried for ours (length-grouped)
+          best_batches:tuple=(32, 64, 96), # larger batches tried for ours (length-grouped)
           seed_config:tuple=(2, 4), # baseline-seed: pairs per micro-batch × accumulation, checkpointing on
           compile:bool|None=None, # torch.compile ours (default: on CUDA)
           ablations:bool=True, out:str|Path="bench/results.json",
@@ -175,11 +177,12 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     compile = device.startswith("cuda") if compile is None else compile
     make, tok = _bench_model(model, random_init, device, dtype)
     n_params = make().num_parameters()
-    need = max([pairs_per_step * (warmup + steps), seed_config[0] * seed_config[1] * (warmup + steps)] + [b * (warmup + 2) for b in best_batches])
+    need = max([pairs_per_step * (warmup + steps), seed_config[0] * seed_config[1] * (warmup + steps)] + [b * (warmup + 8) for b in best_batches])  # 8 timed steps per larger batch
     pairs = fit_to_length(load_run_data(DPORunConfig(data=data, limit=need + need // 4))[0], tok, max_length)[0]  # as TRL, drop pairs with no answer token
     items = tokenize_pairs(pairs, tok, max_length)
     partial = Path(out).with_suffix(".partial.json")
     runs = json.loads(partial.read_text()) if resume and partial.exists() else {}
+    runs = {k: r for k, r in runs.items() if "time limit" not in r.get("skipped", "")}  # what the time limit skipped runs now
     start, session = time.time(), time.strftime("%Y-%m-%dT%H:%M:%S")
     def measure(key, *args, **kw)->dict:
         if key in runs: return runs[key]
@@ -201,7 +204,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     if dtype != torch.float32:  # the same run without bf16 rounding: what the curves should follow
         baseline("baseline-best, fp32", pairs_per_step, 1, False, make_model=lambda: make(torch.float32))
     log.info(f"bench: baselines done ({runs['baseline-best']['tokens_per_s']:.0f} tokens/s at {pairs_per_step} pairs)")
-    ours = dict(graphs=device.startswith("cuda"), varlen=True, compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
+    ours = dict(graphs=device.startswith("cuda"), varlen=True, share_prompt=True, compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
     measure(f"ours@{pairs_per_step}", pairs_per_step, steps, warmup, lr, lora0=lora0, profile=True, **ours)
     for b in best_batches:
         n = min(steps, len(items) // b - warmup)
@@ -210,8 +213,8 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
             runs[f"ours@{b}"] = dict(error="out of memory without checkpointing")
             measure(f"ours@{b} with checkpointing", b, n, warmup, lr, group_by_length=True, checkpointing=True, **{**ours, "graphs": False})
     if ablations:  # each option switched off alone, at the same 8 pairs per step
-        for opt in ("graphs", "varlen", "pack", "autocast", "compile", "precompute_ref", "fused"):
-            if not ours[opt] or (opt == "varlen" and not ours["graphs"]): continue
+        for opt in ("graphs", "varlen", "share_prompt", "pack", "autocast", "compile", "precompute_ref", "fused"):
+            if not ours[opt] or (opt in ("varlen", "share_prompt") and not ours["graphs"]): continue
             off = {**ours, opt: False} | ({"graphs": False} if opt in ("pack", "precompute_ref") else {})  # graphs need both
             measure(f"ours@{pairs_per_step} without {opt}", pairs_per_step, steps, warmup, lr, lora0=lora0, **off)
         measure(f"ours@{pairs_per_step} with checkpointing", pairs_per_step, steps, warmup, lr, lora0=lora0, checkpointing=True, **{**ours, "graphs": False})
@@ -229,7 +232,8 @@ def write_bench(runs:dict, out, **setup)->dict:
     "Add MFU, speed-ups, memory ratio and loss parity to `runs`; write `out` (JSON) and `out` with `.md` (a table)."
     dev = torch.cuda.get_device_name() if str(setup["device"]).startswith("cuda") else platform.processor() or "cpu"
     timed = {k: r for k, r in runs.items() if "tokens_per_s" in r}
-    for r in timed.values(): r["mfu"] = mfu(r["tokens_per_s"], setup["n_params"], dev)
+    for r in timed.values():  # MFU by the count (each pair's prompt twice), and of the tokens the model ran (shared prompts once)
+        r["mfu"], r["mfu_of_model_tokens"] = (mfu(r.get(k, r["tokens_per_s"]), setup["n_params"], dev) for k in ("tokens_per_s", "model_tokens_per_s"))
     seed, best, k8 = timed["baseline-seed"], timed["baseline-best"], f"ours@{setup['pairs_per_step']}"
     why = runs.get(k8, {}).get("error") or runs.get(k8, {}).get("skipped") or "not run"
     if k8 not in timed: timed[k8] = runs[k8] = dict(best, engine="failed: " + why)  # keeps the report whole
@@ -243,7 +247,7 @@ def write_bench(runs:dict, out, **setup)->dict:
     gaps = {k: g for k, (a, b) in pairs.items() if (g := gap(a, b))}
     noise = [gaps[k]["rms"] for k in ("TRL vs TRL seed 1", "TRL bf16 vs TRL fp32") if k in gaps]
     summary = dict(ours_at_pairs_per_step=k8, ours_best=top, speedup_vs_best=timed[k8]["speedup"]["vs baseline-best"],
-                   speedup_vs_seed=timed[k8]["speedup"]["vs baseline-seed"], best_mfu=timed[top]["mfu"],
+                   speedup_vs_seed=timed[k8]["speedup"]["vs baseline-seed"], best_mfu=timed[top]["mfu"], best_mfu_of_model_tokens=timed[top]["mfu_of_model_tokens"],
                    memory_ratio_vs_best=(timed[k8]["peak_alloc_gib"] / best["peak_alloc_gib"]) if best["peak_alloc_gib"] else None,
                    step1_loss_diff=diffs[0] if diffs else None, max_loss_diff_first_20=gaps["ours vs TRL"]["max"] if diffs else None, loss_gaps_first_20=gaps)
     targets = dict(speedup_vs_best_ge_5=summary["speedup_vs_best"] >= 5, speedup_vs_seed_ge_20=summary["speedup_vs_seed"] >= 20,
@@ -254,7 +258,9 @@ def write_bench(runs:dict, out, **setup)->dict:
     res = dict(device=dev, versions=_versions(), setup=setup, summary=summary, targets=targets, runs=runs,
                date=time.strftime("%Y-%m-%d"))
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out, json.dumps(res, indent=1, default=float)); out.with_suffix(".partial.json").unlink(missing_ok=True); out.with_suffix(".lora0.pt").unlink(missing_ok=True)
+    _write_atomic(out, json.dumps(res, indent=1, default=float))
+    if not any("time limit" in r.get("skipped", "") for r in runs.values()):  # a bench cut off keeps what `resume=True` needs
+        out.with_suffix(".partial.json").unlink(missing_ok=True); out.with_suffix(".lora0.pt").unlink(missing_ok=True)
     out.with_suffix(".md").write_text(bench_table(res))
     return res
 

@@ -9,38 +9,48 @@ import numpy as np, torch
 from .speed import FastDPO, first_fit, half_precision_lora, reference_mode, summed_logps
 
 # %% auto #0
-__all__ = ['SIZES', 'PACKED_ATTENTION', 'bucket', 'row_length', 'batch_shape', 'static_batch', 'packed_attention',
-           'register_packed_attention', 'attention_implementation', 'static_logps', 'GraphedDPO']
+__all__ = ['SIZES', 'PACKED_ATTENTION', 'bucket', 'shared_prefix', 'row_length', 'batch_shape', 'static_batch', 'shared_layout',
+           'packed_attention', 'register_packed_attention', 'attention_implementation', 'static_logps', 'GraphedDPO']
 
 # %% ../nbs/12_cuda_graphs.ipynb #17566670
-SIZES = sorted({2**i for i in range(24)} | {3 * 2**i for i in range(23)})  # 1, 2, 3, 4, 6, 8, 12, 16, 24, …
+SIZES = sorted({m * 2**i for m in (1, 3, 5, 7) for i in range(22)})  # 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, …
 
 def bucket(n:int, unit:int=1)->int:
-    "The smallest of `unit` × 1, 2, 3, 4, 6, 8, 12, … that holds `n`: at most 1.5x padding, and few distinct shapes."
+    "The smallest of `unit` × 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, … that holds `n`: at most 1.25x padding from 4 units on, and few distinct shapes."
     return unit * next(s for s in SIZES if s * unit >= n)
 
-def row_length(items, row_tokens:int=1024, multiple:int=64)->int:
-    "Length of a packed row for `items`: `row_tokens`, or the longest sequence + 1 (a row always ends in padding), rounded up to `multiple`."
-    longest = max(len(it[k]) for it in items for k in ("chosen", "rejected"))
-    return -(-max(row_tokens, longest + 1) // multiple) * multiple
+def shared_prefix(it:dict)->int:
+    "How many leading tokens a pair's chosen and rejected sequences share: its prompt, and any common start of the answers."
+    c, r = it["chosen"], it["rejected"]; n = min(len(c), len(r)); p = min(it["n_prompt"], n)
+    if c[:p] != r[:p]: p = 0  # `tokenize_pairs` gives both sides one prompt; anything else is compared from the start
+    while p < n and c[p] == r[p]: p += 1
+    return p
 
-def batch_shape(items, row_len:int, answer_unit:int=1024)->dict:
-    "The bucketed static shape of one batch of `items`: `rows` of `row_len` tokens and room for `answers` answer tokens."
+def _pair_length(it:dict)->int: return len(it["chosen"]) + len(it["rejected"]) - shared_prefix(it)
+
+def row_length(items, row_tokens:int=1024, multiple:int=64)->int:
+    "Length of a packed row for `items`: `row_tokens`, or the longest pair with its shared prefix once + 1 (a row always ends in padding), rounded up to `multiple`."
+    return -(-max(row_tokens, max(map(_pair_length, items)) + 1) // multiple) * multiple
+
+def batch_shape(items, row_len:int, answer_unit:int=1024, share:bool=True)->dict:
+    "The bucketed static shape of one batch of `items`: `rows` of `row_len` tokens, room for `answers` answer tokens, and (`share`) the `shared_rows` with each pair's prefix once."
     lens = [len(it[k]) for k in ("chosen", "rejected") for it in items]
     answers = sum(max(0, len(it[k]) - it["n_prompt"]) for k in ("chosen", "rejected") for it in items)
-    return dict(rows=bucket(len(first_fit(lens, row_len - 1))), row_len=row_len, answers=bucket(max(answers, 1), answer_unit))
+    shape = dict(rows=bucket(len(first_fit(lens, row_len - 1))), row_len=row_len, answers=bucket(max(answers, 1), answer_unit))
+    return shape | (dict(shared_rows=bucket(len(first_fit(list(map(_pair_length, items)), row_len - 1)))) if share else {})
 
-def static_batch(items, pad_id:int, rows:int, row_len:int, answers:int)->dict:
+def static_batch(items, pad_id:int, rows:int, row_len:int, answers:int,
+                 shared_rows:int|None=None)->dict: # the model runs each pair's shared prefix once, in this many rows
     "One step's pairs as fixed-shape tensors: packed `ids`/`pos`/`seg` `[rows, row_len]`, sequence bounds `cu`, answer `ans_pos`/`ans_tgt`/`ans_seq`."
     seqs = [(it["chosen"], it["n_prompt"]) for it in items] + [(it["rejected"], it["n_prompt"]) for it in items]
     S, plan = len(seqs), first_fit([len(s) for s, _ in seqs], row_len - 1)
     if len(plan) > rows: raise ValueError(f"these pairs need {len(plan)} rows of {row_len} tokens; the static shape has {rows}")
     ids, pos, seg = np.full((rows, row_len), pad_id), np.zeros((rows, row_len), np.int64), np.zeros((rows, row_len), np.int64)
-    cu, ans_pos, ans_tgt, ans_seq = [0], [], [], []  # numpy, a slice per sequence: no Python loop over tokens
+    cu, starts, ans_pos, ans_tgt, ans_seq = [0], {}, [], [], []  # numpy, a slice per sequence: no Python loop over tokens
     for r in range(rows):
         o = 0
         for i in plan[r] if r < len(plan) else []:
-            s, n_prompt = seqs[i]; n = len(s)
+            s, n_prompt = seqs[i]; n = len(s); starts[i] = r * row_len + o
             ids[r, o:o + n], pos[r, o:o + n], seg[r, o:o + n] = s, np.arange(n), i
             # the hidden state at t predicts token t + 1: answer tokens n_prompt.. are predicted from n_prompt - 1..
             ans_pos.append(np.arange(r * row_len + o + n_prompt - 1, r * row_len + o + n - 1)); ans_tgt.append(s[n_prompt:])
@@ -50,10 +60,34 @@ def static_batch(items, pad_id:int, rows:int, row_len:int, answers:int)->dict:
     n_ans = sum(map(len, ans_pos))
     if n_ans > answers: raise ValueError(f"these pairs have {n_ans} answer tokens; the static shape has room for {answers}")
     fill = answers - n_ans  # filler slots: summed into a slot that is dropped
-    ans_pos, ans_tgt, ans_seq = (torch.from_numpy(np.concatenate(a + [np.full(fill, v)]).astype(np.int64)) for a, v in ((ans_pos, 0), (ans_tgt, pad_id), (ans_seq, S)))
-    n_answer = torch.bincount(ans_seq, minlength=S + 1)[:S]
-    return dict(ids=torch.from_numpy(ids).long(), pos=torch.from_numpy(pos), seg=torch.from_numpy(seg), cu=torch.tensor(cu, dtype=torch.int32),
-                ans_pos=ans_pos, ans_tgt=ans_tgt, ans_seq=ans_seq, n_answer=n_answer)
+    ans_pos, ans_tgt, ans_seq = (np.concatenate(a + [np.full(fill, v)]).astype(np.int64) for a, v in ((ans_pos, 0), (ans_tgt, pad_id), (ans_seq, S)))
+    out = dict(seg=torch.from_numpy(seg), cu=torch.tensor(cu, dtype=torch.int32))
+    if shared_rows is not None:  # the model's input: shared prefixes once; attention still sees one sequence per answer (`gather`)
+        ids, pos, gather, scatter = shared_layout(items, starts, pad_id, shared_rows, row_len, rows * row_len)
+        ans_pos, out["gather"], out["scatter"] = gather[ans_pos], torch.from_numpy(gather), torch.from_numpy(scatter)
+    ans_seq = torch.from_numpy(ans_seq)
+    return out | dict(ids=torch.from_numpy(ids).long(), pos=torch.from_numpy(pos), ans_pos=torch.from_numpy(ans_pos), ans_tgt=torch.from_numpy(ans_tgt),
+                      ans_seq=ans_seq, n_answer=torch.bincount(ans_seq, minlength=S + 1)[:S])
+
+def shared_layout(items, starts:dict, pad_id:int, rows:int, row_len:int, n_slots:int)->tuple:
+    "Each pair as its shared prefix, chosen's rest, rejected's rest in `rows` rows; `gather`: per-sequence slot → token, `scatter`: token → slot."
+    n, pre = len(items), [shared_prefix(it) for it in items]
+    plan = first_fit([_pair_length(it) for it in items], row_len - 1)
+    if len(plan) > rows: raise ValueError(f"these pairs need {len(plan)} rows of {row_len} tokens with shared prefixes; the static shape has {rows}")
+    ids, pos = np.full((rows, row_len), pad_id), np.zeros((rows, row_len), np.int64)
+    # padding on either side maps to a padding token on the other: the last token of row 0 (a row always ends in padding)
+    gather, scatter = np.full(n_slots, row_len - 1), np.full(rows * row_len, row_len - 1)
+    for r in range(rows):
+        o = 0
+        for p in plan[r] if r < len(plan) else []:
+            c, j, P, t = items[p]["chosen"], items[p]["rejected"], pre[p], r * row_len + o
+            nc, nj, uc, uj = len(c), len(j), starts[p], starts[p + n]
+            ids[r, o:o + nc], ids[r, o + nc:o + nc + nj - P], pos[r, o:o + nc], pos[r, o + nc:o + nc + nj - P] = c, j[P:], np.arange(nc), np.arange(P, nj)
+            gather[uc:uc + nc], gather[uj:uj + P], gather[uj + P:uj + nj] = np.arange(t, t + nc), np.arange(t, t + P), np.arange(t + nc, t + nc + nj - P)
+            scatter[t:t + nc], scatter[t + nc:t + nc + nj - P] = np.arange(uc, uc + nc), np.arange(uj + P, uj + nj)  # the prefix: chosen's copy
+            o += nc + nj - P
+        pos[r, o:] = np.arange(row_len - o)
+    return ids, pos, gather, scatter
 
 
 # %% ../nbs/12_cuda_graphs.ipynb #4457240f
@@ -77,15 +111,17 @@ def packed_attention(module, query, key, value, attention_mask, dropout:float=0.
     "Attention within each packed sequence: variable-length flash attention on CUDA, else SDPA with a block-causal mask made on the device."
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
     if packing is None: raise ValueError(f"attention {PACKED_ATTENTION!r} needs packing=dict(seg=..., cu=...) in the model call")
+    B, H, L, D = query.shape
+    gather = packing.get("gather")  # shared prefixes: each sequence attends to its own copy of the prefix's queries, keys and values
+    q, k, v = (t.transpose(1, 2).reshape(B * L, t.shape[1], D) for t in (query, key, value))  # [tokens, heads, D]
+    if gather is not None: q, k, v = q[gather], k[gather], v[gather]
     varlen = packing.get("varlen") if query.is_cuda else None  # resolved outside compiled code: `static_logps` passes `_varlen_attn()`
     if varlen is None:
-        seg, L = packing["seg"], query.shape[2]
+        seg = packing["seg"]; heads = lambda t: t.unflatten(0, seg.shape).transpose(1, 2)
         mask = (seg[:, None, :, None] == seg[:, None, None, :]) & torch.ones(L, L, dtype=torch.bool, device=seg.device).tril()
-        return sdpa_attention_forward(module, query, key, value, mask, dropout=dropout, scaling=scaling, is_causal=False)
-    B, H, L, D = query.shape
-    flat = lambda t: t.transpose(1, 2).reshape(B * L, t.shape[1], D)
-    out = varlen(flat(query), flat(key), flat(value), packing["cu"], L, scaling)
-    return out.view(B, L, H, D), None
+        out = sdpa_attention_forward(module, heads(q), heads(k), heads(v), mask, dropout=dropout, scaling=scaling, is_causal=False)[0].flatten(0, 1)
+    else: out = varlen(q, k, v, packing["cu"], L, scaling)
+    return (out if gather is None else out[packing["scatter"]]).view(B, L, H, D), None
 
 def register_packed_attention():
     "Make `PACKED_ATTENTION` a transformers attention implementation (no mask building: masks come from `packing`)."
@@ -107,26 +143,30 @@ def static_logps(model, batch:dict, n_seqs:int, chunk:int=2048, varlen:bool=True
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if base.config._attn_implementation != PACKED_ATTENTION:  # any other attention would let packed sequences see each other
         raise RuntimeError(f"static_logps needs the model's attention switched to {PACKED_ATTENTION!r}: wrap the call in attention_implementation(model, PACKED_ATTENTION)")
-    packing = dict(seg=batch["seg"], cu=batch["cu"], varlen=_varlen_attn() if varlen else None)
+    packing = dict(seg=batch["seg"], cu=batch["cu"], gather=batch.get("gather"), scatter=batch.get("scatter"), varlen=_varlen_attn() if varlen else None)
     h = base.model(input_ids=batch["ids"], position_ids=batch["pos"], use_cache=False, packing=packing).last_hidden_state
     hs = h.flatten(0, 1)[batch["ans_pos"]]  # filler answer slots sum into slot n_seqs, dropped
     return summed_logps(hs, base.get_output_embeddings().weight, batch["ans_tgt"], batch["ans_seq"], n_seqs + 1, chunk)[:n_seqs]
 
 # %% ../nbs/12_cuda_graphs.ipynb #af5ccf1d
+def _shape_size(shape:dict)->tuple: return shape.get("shared_rows", shape["rows"]), shape["rows"], shape["answers"]
+
 class GraphedDPO(FastDPO):
     "`FastDPO` on packed batches of a few bucketed shapes; on CUDA each shape's step is captured once as a CUDA graph and replayed."
     def __init__(self, model, row_len:int, # `row_length` of the run's pairs
                  *args, graphs:bool|None=None, # capture CUDA graphs (default: on CUDA)
                  varlen:bool=True, chunk:int=1024, # answer tokens per logits chunk (memory: chunk × vocab × 4 bytes, a few times over)
+                 share_prompt:bool=True, # run each pair's shared prefix (its prompt) through the model once, not once per side
                  **kw):
         self.graphs = model.device.type == "cuda" if graphs is None else graphs
         super().__init__(model, *args, pack=True, capturable=self.graphs, **kw)
-        self.row_len, self.varlen, self.chunk, self.bufs, self.captured, self.warm, self.pool = row_len, varlen, chunk, {}, {}, set(), None
+        self.row_len, self.varlen, self.chunk, self.share_prompt = row_len, varlen, chunk, share_prompt
+        self.bufs, self.captured, self.warm, self.pool = {}, {}, set(), None
         self.base_lr = float(self.sched.base_lrs[0])
 
     def _load(self, items, ref=None)->tuple:
         "Copy a batch (and its reference log-probs) into the static device buffers of its shape; returns the shape key."
-        shape = batch_shape(items, self.row_len)
+        shape = batch_shape(items, self.row_len, share=self.share_prompt)
         host, key = static_batch(items, self.pad_id, **shape), tuple(shape.values())
         if ref is not None: host["ref"] = ref.float()
         buf, cuda = self.bufs.setdefault(key, {}), self.model.device.type == "cuda"
@@ -172,6 +212,12 @@ class GraphedDPO(FastDPO):
         g, out = self.captured[key]; g.replay()
         return {k: v.clone() for k, v in out.items()} if isinstance(out, dict) else out.clone()
 
+    def _drop_reference_graphs(self):
+        "The reference pass is over: free its graphs (and, if no graph is left, their pool), so training's eager runs and graphs get that memory."
+        for key in [k for k in self.captured if k[0] == "reference"]: self.captured.pop(key)[0].reset(); self.warm.discard(key)
+        if not self.captured: self.pool = None
+        torch.cuda.empty_cache()
+
     def _init_optimizer_state(self):
         "Create AdamW's state as its first step would (zeros, step 0 on the device), so a captured step finds it in place."
         for g in self.opt.param_groups:  # a checkpoint from an eager run brings a Python float
@@ -183,11 +229,17 @@ class GraphedDPO(FastDPO):
     def warm_up(self, items, batches:list)->int:
         "Compile and capture the training step of every shape in `batches` before training (forward and backward only: no update); returns the graph count."
         if not self.graphs: return 0
-        self._init_optimizer_state()
+        self._init_optimizer_state(); self._drop_reference_graphs()
+        shapes = {}  # shape key → (a batch of that shape, the shape)
         for idx in batches:
-            key = ("train",) + self._load([items[i] for i in idx], torch.zeros(len(idx), 2))
-            if key in self.captured: continue
-            self._eager(lambda: self._train(update=False)); self.warm.add(key); self._capture(self._train, key)
+            shape = batch_shape([items[i] for i in idx], self.row_len, share=self.share_prompt)
+            shapes.setdefault(("train",) + tuple(shape.values()), (idx, shape))
+        todo = sorted((k for k in shapes if k not in self.captured), key=lambda k: _shape_size(shapes[k][1]), reverse=True)
+        load = lambda key: self._load([items[i] for i in shapes[key][0]], torch.zeros(len(shapes[key][0]), 2))
+        for key in todo:  # every shape's eager run (compilation) first, while the pool is small ...
+            load(key); self._eager(lambda: self._train(update=False)); self.warm.add(key)
+        for key in todo:  # ... then the recordings, largest first: each smaller graph reuses the blocks the larger ones freed
+            load(key); self._capture(self._train, key)
         return len(self.captured)
 
     def step(self, items, ref:torch.Tensor)->dict:
@@ -204,11 +256,12 @@ class GraphedDPO(FastDPO):
 
     def reference(self, items, batches:list)->torch.Tensor:
         "`[n, 2]` reference log-probs of `batches` of `items`, computed once; at initialisation through the training step's own forward."
-        found = []
+        found = []  # the largest shapes first: their graphs are recorded first, and the smaller ones reuse that memory
+        batches = sorted(batches, key=lambda idx: _shape_size(batch_shape([items[i] for i in idx], self.row_len, share=self.share_prompt)), reverse=True)
         with reference_mode(self.model) as at_init:
             for idx in batches:
                 key = ("reference", at_init) + self._load([items[i] for i in idx])
                 found.append(torch.stack(self._run(lambda: self._logps().detach(), key).chunk(2), 1))
         out = torch.zeros(len(items), 2)
         for idx, logps in zip(batches, found): out[idx] = logps.float().cpu()
-        return out  # its graphs stay: a second pass replays them, and their memory is the one pool the training graphs share
+        return out  # its graphs stay until `warm_up`: a second pass replays them
