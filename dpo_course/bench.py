@@ -11,7 +11,8 @@ from .speed import FastDPO, batch_order, compile_layers, real_tokens, tokenize_p
 from .train import _write_atomic
 
 # %% auto #0
-__all__ = ['PEAK_FLOPS', 'mfu', 'time_trl', 'time_ours', 'profile_step', 'bench', 'loss_gap', 'write_bench', 'bench_table']
+__all__ = ['PEAK_FLOPS', 'KERNEL_KINDS', 'mfu', 'time_trl', 'time_ours', 'profile_step', 'bench', 'loss_gap', 'write_bench',
+           'bench_table']
 
 # %% ../nbs/14_bench.ipynb #273ca3ef
 PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "cpu": float("nan")}  # dense bf16 peaks
@@ -113,20 +114,25 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
                pad_multiple=multiple, share_prompt=graphs and share_prompt, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
                tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, model_tokens_per_s=(tokens - shared) / amortised, pairs_per_s=batch_size * steps / amortised,
                ref_pass_s=round(ref_s, 3), warmup_s=round(t2 - t1, 2), compile_s=round(compile_s - ref_s, 2), losses=[float(l) for l in logs], **_memory(device))
-    if profile: res["profile"] = prof
+    if profile: res["profile"], res["profile_device_ms"] = prof["table"], prof["device_ms"]
     if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(True)
     del f, model, base
     return res
 
-def profile_step(fast:FastDPO, items, ref)->str:
-    "Where one step's time goes: the top operators by device time and by host time."
+KERNEL_KINDS = {"attention": ("flash",), "matmul": ("gemm", "nvjet", "cutlass", "xmma", "splitKreduce"), "compiled (fused element-wise)": ("triton",)}  # first match wins: flash kernels name cutlass types
+
+def profile_step(fast:FastDPO, items, ref)->dict:
+    "Where one step's time goes: the top operators by device time (host time on a CPU), and the device time per kind of kernel in ms."
     from torch.profiler import ProfilerActivity, profile
-    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if fast.model.device.type == "cuda" else [])
-    with profile(activities=acts) as prof:
+    cuda = fast.model.device.type == "cuda"
+    with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as prof:
         fast.step(items, ref); _sync(fast.model.device)
-    ka = prof.key_averages()
-    key = "self_cuda_time_total" if fast.model.device.type == "cuda" else "self_cpu_time_total"
-    return ka.table(sort_by=key, row_limit=12, max_name_column_width=50)
+    ka, kinds = prof.key_averages(), {}
+    for e in ka if cuda else []:
+        kind = next((k for k, names in KERNEL_KINDS.items() if any(n in e.key for n in names)), "other")
+        kinds[kind] = kinds.get(kind, 0) + e.self_device_time_total / 1e3
+    return dict(table=ka.table(sort_by="self_cuda_time_total" if cuda else "self_cpu_time_total", row_limit=12, max_name_column_width=50),
+                device_ms={k: round(v, 2) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])})
 
 # %% ../nbs/14_bench.ipynb #e7d8d099
 def _versions()->dict:
@@ -209,7 +215,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     for b in best_batches:
         n = min(steps, len(items) // b - warmup)
         if n < 2 or f"ours@{b} with checkpointing" in runs: continue
-        if "OutOfMemory" in measure(f"ours@{b}", b, n, warmup, lr, group_by_length=True, **ours).get("error", ""):  # recompute activations instead
+        if "OutOfMemory" in measure(f"ours@{b}", b, n, warmup, lr, group_by_length=True, profile=b == max(best_batches), **ours).get("error", ""):  # recompute activations instead
             runs[f"ours@{b}"] = dict(error="out of memory without checkpointing")
             measure(f"ours@{b} with checkpointing", b, n, warmup, lr, group_by_length=True, checkpointing=True, **{**ours, "graphs": False})
     if ablations:  # each option switched off alone, at the same 8 pairs per step

@@ -146,7 +146,8 @@ def static_logps(model, batch:dict, n_seqs:int, chunk:int=2048, varlen:bool=True
     packing = dict(seg=batch["seg"], cu=batch["cu"], gather=batch.get("gather"), scatter=batch.get("scatter"), varlen=_varlen_attn() if varlen else None)
     h = base.model(input_ids=batch["ids"], position_ids=batch["pos"], use_cache=False, packing=packing).last_hidden_state
     hs = h.flatten(0, 1)[batch["ans_pos"]]  # filler answer slots sum into slot n_seqs, dropped
-    return summed_logps(hs, base.get_output_embeddings().weight, batch["ans_tgt"], batch["ans_seq"], n_seqs + 1, chunk)[:n_seqs]
+    compiled = getattr(base.model.layers[0], "_compiled_call_impl", None) is not None  # layers compiled: the logits' log-softmax too
+    return summed_logps(hs, base.get_output_embeddings().weight, batch["ans_tgt"], batch["ans_seq"], n_seqs + 1, chunk, compiled)[:n_seqs]
 
 # %% ../nbs/12_cuda_graphs.ipynb #af5ccf1d
 def _shape_size(shape:dict)->tuple: return shape.get("shared_rows", shape["rows"]), shape["rows"], shape["answers"]
