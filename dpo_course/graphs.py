@@ -41,7 +41,7 @@ def batch_shape(items, row_len:int, answer_unit:int=1024, share:bool=True)->dict
 
 def static_batch(items, pad_id:int, rows:int, row_len:int, answers:int,
                  shared_rows:int|None=None)->dict: # the model runs each pair's shared prefix once, in this many rows
-    "One step's pairs as fixed-shape tensors: packed `ids`/`pos`/`seg` `[rows, row_len]`, sequence bounds `cu`, answer `ans_pos`/`ans_tgt`/`ans_seq`."
+    "One step's pairs as fixed-shape tensors: packed `ids`/`pos`/`seg` `[rows, row_len]`, sequence bounds `cu`, answer `ans_pos`/`ans_tgt`/`ans_seq`; with `shared_rows`, `ids`/`pos` hold each prefix once and `gather`/`scatter` map between the layouts."
     seqs = [(it["chosen"], it["n_prompt"]) for it in items] + [(it["rejected"], it["n_prompt"]) for it in items]
     S, plan = len(seqs), first_fit([len(s) for s, _ in seqs], row_len - 1)
     if len(plan) > rows: raise ValueError(f"these pairs need {len(plan)} rows of {row_len} tokens; the static shape has {rows}")
