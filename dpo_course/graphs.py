@@ -72,7 +72,7 @@ def static_batch(items, pad_id:int, rows:int, row_len:int, answers:int,
 def shared_layout(items, starts:dict, pad_id:int, rows:int, row_len:int, n_slots:int)->tuple:
     "Each pair as its shared prefix, chosen's rest, rejected's rest in `rows` rows; `gather`: per-sequence slot → token, `scatter`: token → slot."
     n, pre = len(items), [shared_prefix(it) for it in items]
-    plan = first_fit([_pair_length(it) for it in items], row_len - 1)
+    plan = first_fit([len(it["chosen"]) + len(it["rejected"]) - P for it, P in zip(items, pre)], row_len - 1)  # `_pair_length`, prefixes found once
     if len(plan) > rows: raise ValueError(f"these pairs need {len(plan)} rows of {row_len} tokens with shared prefixes; the static shape has {rows}")
     ids, pos = np.full((rows, row_len), pad_id), np.zeros((rows, row_len), np.int64)
     # padding on either side maps to a padding token on the other: the last token of row 0 (a row always ends in padding)
@@ -165,9 +165,11 @@ class GraphedDPO(FastDPO):
         self.bufs, self.captured, self.warm, self.pool = {}, {}, set(), None
         self.base_lr = float(self.sched.base_lrs[0])
 
-    def _load(self, items, ref=None)->tuple:
-        "Copy a batch (and its reference log-probs) into the static device buffers of its shape; returns the shape key."
-        shape = batch_shape(items, self.row_len, share=self.share_prompt)
+    def _shape(self, items)->dict: return batch_shape(items, self.row_len, share=self.share_prompt)
+
+    def _load(self, items, ref=None, shape:dict|None=None)->tuple:
+        "Copy a batch (and its reference log-probs) into the static device buffers of its `shape` (found if not given); returns the shape key."
+        shape = shape or self._shape(items)
         host, key = static_batch(items, self.pad_id, **shape), tuple(shape.values())
         if ref is not None: host["ref"] = ref.float()
         buf, cuda = self.bufs.setdefault(key, {}), self.model.device.type == "cuda"
@@ -233,10 +235,10 @@ class GraphedDPO(FastDPO):
         self._init_optimizer_state(); self._drop_reference_graphs()
         shapes = {}  # shape key → (a batch of that shape, the shape)
         for idx in batches:
-            shape = batch_shape([items[i] for i in idx], self.row_len, share=self.share_prompt)
+            shape = self._shape([items[i] for i in idx])
             shapes.setdefault(("train",) + tuple(shape.values()), (idx, shape))
         todo = sorted((k for k in shapes if k not in self.captured), key=lambda k: _shape_size(shapes[k][1]), reverse=True)
-        load = lambda key: self._load([items[i] for i in shapes[key][0]], torch.zeros(len(shapes[key][0]), 2))
+        load = lambda key: self._load([items[i] for i in shapes[key][0]], torch.zeros(len(shapes[key][0]), 2), shapes[key][1])
         for key in todo:  # every shape's eager run (compilation) first, while the pool is small ...
             load(key); self._eager(lambda: self._train(update=False)); self.warm.add(key)
         for key in todo:  # ... then the recordings, largest first: each smaller graph reuses the blocks the larger ones freed
@@ -258,11 +260,11 @@ class GraphedDPO(FastDPO):
     def reference(self, items, batches:list)->torch.Tensor:
         "`[n, 2]` reference log-probs of `batches` of `items`, computed once; at initialisation through the training step's own forward."
         found = []  # the largest shapes first: their graphs are recorded first, and the smaller ones reuse that memory
-        batches = sorted(batches, key=lambda idx: _shape_size(batch_shape([items[i] for i in idx], self.row_len, share=self.share_prompt)), reverse=True)
+        batches = sorted(((idx, self._shape([items[i] for i in idx])) for idx in batches), key=lambda b: _shape_size(b[1]), reverse=True)
         with reference_mode(self.model) as at_init:
-            for idx in batches:
-                key = ("reference", at_init) + self._load([items[i] for i in idx])
+            for idx, shape in batches:
+                key = ("reference", at_init) + self._load([items[i] for i in idx], shape=shape)
                 found.append(torch.stack(self._run(lambda: self._logps().detach(), key).chunk(2), 1))
         out = torch.zeros(len(items), 2)
-        for idx, logps in zip(batches, found): out[idx] = logps.float().cpu()
+        for (idx, _), logps in zip(batches, found): out[idx] = logps.float().cpu()
         return out  # its graphs stay until `warm_up`: a second pass replays them

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_speed.ipynb #c0556a3f
 from __future__ import annotations
-import contextlib, random
+import contextlib, functools, random
 import torch
 from torch.utils.checkpoint import checkpoint
 from .data import pair_tokens
@@ -67,14 +67,13 @@ def _token_logps(h, weight, targets):
     logits = (h @ weight.T).float()
     return logits.gather(-1, targets[:, None]).squeeze(-1) - logits.logsumexp(-1)
 
-_compiled_token_logps = None
+@functools.cache
+def _compiled_token_logps(): return torch.compile(_token_logps)  # one compiled function for every call
 
 def summed_logps(hs:torch.Tensor, weight:torch.Tensor, targets:torch.Tensor, seq:torch.Tensor, n_seqs:int, chunk:int=4096,
                  compiled:bool=False)->torch.Tensor: # the per-chunk log-softmax compiled: one fused pass over the logits instead of several
     "Per-sequence sums of the log-probs of `targets` given hidden states `hs` (sequence `seq` each); logits `chunk` tokens at a time, recomputed in backward."
-    global _compiled_token_logps
-    if compiled and _compiled_token_logps is None: _compiled_token_logps = torch.compile(_token_logps)
-    fn = _compiled_token_logps if compiled else _token_logps
+    fn = _compiled_token_logps() if compiled else _token_logps
     grad = torch.is_grad_enabled()  # _token_logps draws no random numbers: no RNG state to keep for the recompute
     parts = [checkpoint(fn, hs[i:i + chunk], weight, targets[i:i + chunk], use_reentrant=False, preserve_rng_state=False) if grad
              else fn(hs[i:i + chunk], weight, targets[i:i + chunk]) for i in range(0, len(hs), chunk)]
