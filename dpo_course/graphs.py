@@ -9,7 +9,7 @@ import numpy as np, torch
 from .speed import FastDPO, first_fit, half_precision_lora, reference_mode, summed_logps
 
 # %% auto #0
-__all__ = ['SIZES', 'PACKED_ATTENTION', 'bucket', 'shared_prefix', 'row_length', 'batch_shape', 'static_batch', 'shared_layout',
+__all__ = ['SIZES', 'PACKED_ATTENTION', 'bucket', 'shared_prefix', 'row_length', 'batch_shape', 'static_batch', 'shared_batch',
            'packed_attention', 'register_packed_attention', 'attention_implementation', 'static_logps', 'GraphedDPO']
 
 # %% ../nbs/12_cuda_graphs.ipynb #17566670
@@ -33,95 +33,112 @@ def row_length(items, row_tokens:int=1024, multiple:int=64)->int:
     return -(-max(row_tokens, max(map(_pair_length, items)) + 1) // multiple) * multiple
 
 def batch_shape(items, row_len:int, answer_unit:int=1024, share:bool=True)->dict:
-    "The bucketed static shape of one batch of `items`: `rows` of `row_len` tokens, room for `answers` answer tokens, and (`share`) the `shared_rows` with each pair's prefix once."
-    lens = [len(it[k]) for k in ("chosen", "rejected") for it in items]
+    "The bucketed static shape of one batch of `items`: `rows` of `row_len` tokens (with `share`, `shared_rows`: each pair's prefix once) and room for `answers` answer tokens."
+    lens = list(map(_pair_length, items)) if share else [len(it[k]) for k in ("chosen", "rejected") for it in items]
     answers = sum(max(0, len(it[k]) - it["n_prompt"]) for k in ("chosen", "rejected") for it in items)
-    shape = dict(rows=bucket(len(first_fit(lens, row_len - 1))), row_len=row_len, answers=bucket(max(answers, 1), answer_unit))
-    return shape | (dict(shared_rows=bucket(len(first_fit(list(map(_pair_length, items)), row_len - 1)))) if share else {})
+    return {"shared_rows" if share else "rows": bucket(len(first_fit(lens, row_len - 1))), "row_len": row_len, "answers": bucket(max(answers, 1), answer_unit)}
 
-def static_batch(items, pad_id:int, rows:int, row_len:int, answers:int,
-                 shared_rows:int|None=None)->dict: # the model runs each pair's shared prefix once, in this many rows
-    "One step's pairs as fixed-shape tensors: packed `ids`/`pos`/`seg` `[rows, row_len]`, sequence bounds `cu`, answer `ans_pos`/`ans_tgt`/`ans_seq`; with `shared_rows`, `ids`/`pos` hold each prefix once and `gather`/`scatter` map between the layouts."
+def _rows(lengths:list, rows:int, row_len:int, what:str="")->list:
+    "`first_fit` into exactly `rows` rows (empty ones at the end), or a clear error."
+    plan = first_fit(lengths, row_len - 1)
+    if len(plan) > rows: raise ValueError(f"these pairs need {len(plan)} rows of {row_len} tokens{what}; the static shape has {rows}")
+    return plan + [[] for _ in range(rows - len(plan))]
+
+def _answer_slots(pos:list, tgt:list, seq:list, answers:int, pad_id:int, n_seqs:int)->dict:
+    "Each answer token's predicting position, token and sequence, padded to `answers` slots: filler slots sum into sequence `n_seqs`, dropped."
+    n = sum(map(len, pos))
+    if n > answers: raise ValueError(f"these pairs have {n} answer tokens; the static shape has room for {answers}")
+    pos, tgt, seq = (torch.from_numpy(np.concatenate(a + [np.full(answers - n, v)]).astype(np.int64)) for a, v in ((pos, 0), (tgt, pad_id), (seq, n_seqs)))
+    return dict(ans_pos=pos, ans_tgt=tgt, ans_seq=seq, n_answer=torch.bincount(seq, minlength=n_seqs + 1)[:n_seqs])
+
+def static_batch(items, pad_id:int, row_len:int, answers:int, rows:int|None=None,
+                 shared_rows:int|None=None)->dict: # instead of `rows`: each pair's shared prefix once, in this many rows (`shared_batch`)
+    "One step's pairs as fixed-shape tensors: packed `ids`/`pos`/`seg` `[rows, row_len]`, sequence bounds `cu`, answer slots `ans_pos`/`ans_tgt`/`ans_seq`."
+    if shared_rows is not None: return shared_batch(items, pad_id, shared_rows, row_len, answers)
     seqs = [(it["chosen"], it["n_prompt"]) for it in items] + [(it["rejected"], it["n_prompt"]) for it in items]
-    S, plan = len(seqs), first_fit([len(s) for s, _ in seqs], row_len - 1)
-    if len(plan) > rows: raise ValueError(f"these pairs need {len(plan)} rows of {row_len} tokens; the static shape has {rows}")
+    S, plan = len(seqs), _rows([len(s) for s, _ in seqs], rows, row_len)
     ids, pos, seg = np.full((rows, row_len), pad_id), np.zeros((rows, row_len), np.int64), np.zeros((rows, row_len), np.int64)
-    cu, starts, ans_pos, ans_tgt, ans_seq = [0], {}, [], [], []  # numpy, a slice per sequence: no Python loop over tokens
-    for r in range(rows):
-        o = 0
-        for i in plan[r] if r < len(plan) else []:
-            s, n_prompt = seqs[i]; n = len(s); starts[i] = r * row_len + o
+    cu, ans_pos, ans_tgt, ans_seq = [0], [], [], []  # numpy, a slice per sequence: no Python loop over tokens
+    for r, members in enumerate(plan):
+        o, t = 0, r * row_len
+        for i in members:
+            s, n_prompt = seqs[i]; n = len(s)
             ids[r, o:o + n], pos[r, o:o + n], seg[r, o:o + n] = s, np.arange(n), i
             # the hidden state at t predicts token t + 1: answer tokens n_prompt.. are predicted from n_prompt - 1..
-            ans_pos.append(np.arange(r * row_len + o + n_prompt - 1, r * row_len + o + n - 1)); ans_tgt.append(s[n_prompt:])
-            ans_seq.append(np.full(max(0, n - n_prompt), i)); o += n; cu.append(r * row_len + o)
+            ans_pos.append(np.arange(t + o + n_prompt - 1, t + o + n - 1)); ans_tgt.append(s[n_prompt:]); ans_seq.append(np.full(max(0, n - n_prompt), i))
+            o += n; cu.append(t + o)
         pos[r, o:], seg[r, o:] = np.arange(row_len - o), S + r  # the row's padding: a sequence of its own, never an answer
-        cu.append((r + 1) * row_len)
-    n_ans = sum(map(len, ans_pos))
-    if n_ans > answers: raise ValueError(f"these pairs have {n_ans} answer tokens; the static shape has room for {answers}")
-    fill = answers - n_ans  # filler slots: summed into a slot that is dropped
-    ans_pos, ans_tgt, ans_seq = (np.concatenate(a + [np.full(fill, v)]).astype(np.int64) for a, v in ((ans_pos, 0), (ans_tgt, pad_id), (ans_seq, S)))
-    out = dict(seg=torch.from_numpy(seg), cu=torch.tensor(cu, dtype=torch.int32))
-    if shared_rows is not None:  # the model's input: shared prefixes once; attention still sees one sequence per answer (`gather`)
-        ids, pos, gather, scatter = shared_layout(items, starts, pad_id, shared_rows, row_len, rows * row_len)
-        ans_pos, out["gather"], out["scatter"] = gather[ans_pos], torch.from_numpy(gather), torch.from_numpy(scatter)
-    ans_seq = torch.from_numpy(ans_seq)
-    return out | dict(ids=torch.from_numpy(ids).long(), pos=torch.from_numpy(pos), ans_pos=torch.from_numpy(ans_pos), ans_tgt=torch.from_numpy(ans_tgt),
-                      ans_seq=ans_seq, n_answer=torch.bincount(ans_seq, minlength=S + 1)[:S])
+        cu.append(t + row_len)
+    return dict(ids=torch.from_numpy(ids).long(), pos=torch.from_numpy(pos), seg=torch.from_numpy(seg), cu=torch.tensor(cu, dtype=torch.int32)) | _answer_slots(ans_pos, ans_tgt, ans_seq, answers, pad_id, S)
 
-def shared_layout(items, starts:dict, pad_id:int, rows:int, row_len:int, n_slots:int)->tuple:
-    "Each pair as its shared prefix, chosen's rest, rejected's rest in `rows` rows; `gather`: per-sequence slot → token, `scatter`: token → slot."
-    n, pre = len(items), [shared_prefix(it) for it in items]
-    plan = first_fit([len(it["chosen"]) + len(it["rejected"]) - P for it, P in zip(items, pre)], row_len - 1)  # `_pair_length`, prefixes found once
-    if len(plan) > rows: raise ValueError(f"these pairs need {len(plan)} rows of {row_len} tokens with shared prefixes; the static shape has {rows}")
-    ids, pos = np.full((rows, row_len), pad_id), np.zeros((rows, row_len), np.int64)
-    # padding on either side maps to a padding token on the other: the last token of row 0 (a row always ends in padding)
-    gather, scatter = np.full(n_slots, row_len - 1), np.full(rows * row_len, row_len - 1)
-    for r in range(rows):
-        o = 0
-        for p in plan[r] if r < len(plan) else []:
-            c, j, P, t = items[p]["chosen"], items[p]["rejected"], pre[p], r * row_len + o
-            nc, nj, uc, uj = len(c), len(j), starts[p], starts[p + n]
-            ids[r, o:o + nc], ids[r, o + nc:o + nc + nj - P], pos[r, o:o + nc], pos[r, o + nc:o + nc + nj - P] = c, j[P:], np.arange(nc), np.arange(P, nj)
-            gather[uc:uc + nc], gather[uj:uj + P], gather[uj + P:uj + nj] = np.arange(t, t + nc), np.arange(t, t + P), np.arange(t + nc, t + nc + nj - P)
-            scatter[t:t + nc], scatter[t + nc:t + nc + nj - P] = np.arange(uc, uc + nc), np.arange(uj + P, uj + nj)  # the prefix: chosen's copy
-            o += nc + nj - P
-        pos[r, o:] = np.arange(row_len - o)
-    return ids, pos, gather, scatter
-
+def shared_batch(items, pad_id:int, rows:int, row_len:int, answers:int)->dict:
+    "Each pair once (shared prefix, chosen's rest, rejected's rest) in `rows` rows, with each sequence's keys `kv` `[rows, 2 × row_len]` and bounds `cu_q`/`cu_k`."
+    n, L = len(items), row_len
+    pre = [shared_prefix(it) for it in items]
+    plan = _rows([len(it["chosen"]) + len(it["rejected"]) - P for it, P in zip(items, pre)], rows, L, " with shared prefixes")
+    ids, pos, seg = np.full((rows, L), pad_id), np.zeros((rows, L), np.int64), np.zeros((rows, L), np.int64)
+    kv, seg_k, pos_k = (np.zeros((rows, 2 * L), np.int64) for _ in range(3))  # key slot → token; each row's keys in a 2L-slot block
+    cu_q, cu_k, ans_pos, ans_tgt, ans_seq = [0], [0], [], [], []
+    for r, members in enumerate(plan):
+        o, k, t, u = 0, 0, r * L, r * 2 * L  # o: the row's next token, k: its next key slot; t, u: where the row starts
+        for p in members:
+            c, j, P, m = items[p]["chosen"], items[p]["rejected"], pre[p], items[p]["n_prompt"]
+            nc, nj, rest = len(c), len(j), len(j) - pre[p]
+            ids[r, o:o + nc + rest] = np.concatenate([c, j[P:]]).astype(np.int64)
+            pos[r, o:o + nc + rest], seg[r, o:o + nc + rest] = np.r_[np.arange(nc), np.arange(P, nj)], np.r_[np.full(nc, p), np.full(rest, n + p)]
+            # keys: chosen's are its own tokens; rejected's are the prefix (chosen's copy), then its rest
+            kv[r, k:k + nc + nj] = t + np.r_[np.arange(o, o + nc), np.arange(o, o + P), np.arange(o + nc, o + nc + rest)]
+            pos_k[r, k:k + nc + nj], seg_k[r, k:k + nc + nj] = np.r_[np.arange(nc), np.arange(nj)], np.r_[np.full(nc, p), np.full(nj, n + p)]
+            cu_q += [t + o + nc, t + o + nc + rest]; cu_k += [u + k + nc, u + k + nc + nj]
+            # the hidden state at position s predicts token s + 1; rejected's positions below P are in the prefix
+            s = np.arange(m - 1, nj - 1)
+            ans_pos += [t + o + np.arange(m - 1, nc - 1), t + o + np.where(s < P, s, s - P + nc)]
+            ans_tgt += [c[m:], j[m:]]; ans_seq += [np.full(max(0, nc - m), p), np.full(max(0, nj - m), n + p)]
+            o += nc + rest; k += nc + nj
+        # the row's padding: a sequence of its own with a single key (its outputs are never used, so it should cost nothing)
+        pos[r, o:], seg[r, o:], kv[r, k], seg_k[r, k] = np.arange(L - o), 2 * n + r, t + L - 1, 2 * n + r
+        # the row's unused key slots: a sequence without queries (every key slot is in a sequence, and gets a gradient of 0)
+        kv[r, k + 1:], seg_k[r, k + 1:] = t + L - 1, 2 * n + rows + r
+        cu_q += [t + L, t + L]; cu_k += [u + k + 1, u + 2 * L]
+    as_t = lambda a: torch.from_numpy(a)
+    return dict(ids=as_t(ids), pos=as_t(pos), seg=as_t(seg), kv=as_t(kv.reshape(-1)), seg_k=as_t(seg_k), pos_k=as_t(pos_k),
+                cu_q=torch.tensor(cu_q, dtype=torch.int32), cu_k=torch.tensor(cu_k, dtype=torch.int32)) | _answer_slots(ans_pos, ans_tgt, ans_seq, answers, pad_id, 2 * n)
 
 # %% ../nbs/12_cuda_graphs.ipynb #4457240f
 PACKED_ATTENTION = "dpo_packed"
 
 @functools.cache
 def _varlen_attn():
-    "torch's variable-length flash attention with causal masking and grouped heads, whatever the torch version's keywords; None if absent."
+    "torch's variable-length flash attention with causal masking (aligned to each sequence's last key) and grouped heads, whatever the torch version's keywords; None if absent."
     try: from torch.nn.attention.varlen import varlen_attn
     except ImportError: return None
     params = inspect.signature(varlen_attn).parameters
     kw = dict(window_size=(-1, 0)) if "window_size" in params else dict(is_causal=True)
     gqa = "enable_gqa" in params
-    def attn(q, k, v, cu, max_len, scale):
-        if gqa: return varlen_attn(q, k, v, cu, cu, max_len, max_len, scale=scale, enable_gqa=True, **kw)
+    def attn(q, k, v, cu_q, cu_k, max_q, max_k, scale):
+        if gqa: return varlen_attn(q, k, v, cu_q, cu_k, max_q, max_k, scale=scale, enable_gqa=True, **kw)
         n = q.shape[1] // k.shape[1]
-        return varlen_attn(q, k.repeat_interleave(n, 1), v.repeat_interleave(n, 1), cu, cu, max_len, max_len, scale=scale, **kw)
+        return varlen_attn(q, k.repeat_interleave(n, 1), v.repeat_interleave(n, 1), cu_q, cu_k, max_q, max_k, scale=scale, **kw)
     return attn
 
 def packed_attention(module, query, key, value, attention_mask, dropout:float=0.0, scaling:float|None=None, packing:dict|None=None, **kw):
     "Attention within each packed sequence: variable-length flash attention on CUDA, else SDPA with a block-causal mask made on the device."
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
-    if packing is None: raise ValueError(f"attention {PACKED_ATTENTION!r} needs packing=dict(seg=..., cu=...) in the model call")
+    if packing is None: raise ValueError(f"attention {PACKED_ATTENTION!r} needs packing=dict(seg=..., pos=..., cu=...) in the model call")
     B, H, L, D = query.shape
-    gather = packing.get("gather")  # shared prefixes: each sequence attends to its own copy of the prefix's queries, keys and values
-    q, k, v = (t.transpose(1, 2).reshape(B * L, t.shape[1], D) for t in (query, key, value))  # [tokens, heads, D]
-    if gather is not None: q, k, v = q[gather], k[gather], v[gather]
+    q, k, v = (t.transpose(1, 2).reshape(-1, t.shape[1], D) for t in (query, key, value))  # [tokens, heads, D]
+    kv = packing.get("kv")  # shared prefixes: each sequence's keys and values are its prefix's, then its own; queries stay in place
+    if kv is not None: k, v = k[kv], v[kv]
+    seg, pos = packing["seg"], packing["pos"]
     varlen = packing.get("varlen") if query.is_cuda else None  # resolved outside compiled code: `static_logps` passes `_varlen_attn()`
-    if varlen is None:
-        seg = packing["seg"]; heads = lambda t: t.unflatten(0, seg.shape).transpose(1, 2)
-        mask = (seg[:, None, :, None] == seg[:, None, None, :]) & torch.ones(L, L, dtype=torch.bool, device=seg.device).tril()
+    if varlen is None:  # per row: a query sees the keys of its own sequence at positions up to its own
+        seg_k, pos_k = (seg, pos) if kv is None else (packing["seg_k"], packing["pos_k"])
+        mask = (seg[:, None, :, None] == seg_k[:, None, None, :]) & (pos_k[:, None, None, :] <= pos[:, None, :, None])
+        heads = lambda t: t.unflatten(0, (B, -1)).transpose(1, 2)
         out = sdpa_attention_forward(module, heads(q), heads(k), heads(v), mask, dropout=dropout, scaling=scaling, is_causal=False)[0].flatten(0, 1)
-    else: out = varlen(q, k, v, packing["cu"], L, scaling)
-    return (out if gather is None else out[packing["scatter"]]).view(B, L, H, D), None
+    elif kv is None: out = varlen(q, k, v, packing["cu"], packing["cu"], L, L, scaling)
+    else: out = varlen(q, k, v, packing["cu_q"], packing["cu_k"], L, 2 * L, scaling)  # a rejected answer's queries see the prefix too
+    return out.view(B, L, H, D), None
 
 def register_packed_attention():
     "Make `PACKED_ATTENTION` a transformers attention implementation (no mask building: masks come from `packing`)."
@@ -143,14 +160,14 @@ def static_logps(model, batch:dict, n_seqs:int, chunk:int=2048, varlen:bool=True
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if base.config._attn_implementation != PACKED_ATTENTION:  # any other attention would let packed sequences see each other
         raise RuntimeError(f"static_logps needs the model's attention switched to {PACKED_ATTENTION!r}: wrap the call in attention_implementation(model, PACKED_ATTENTION)")
-    packing = dict(seg=batch["seg"], cu=batch["cu"], gather=batch.get("gather"), scatter=batch.get("scatter"), varlen=_varlen_attn() if varlen else None)
+    packing = {k: batch[k] for k in ("seg", "pos", "cu", "kv", "seg_k", "pos_k", "cu_q", "cu_k") if k in batch} | dict(varlen=_varlen_attn() if varlen else None)
     h = base.model(input_ids=batch["ids"], position_ids=batch["pos"], use_cache=False, packing=packing).last_hidden_state
     hs = h.flatten(0, 1)[batch["ans_pos"]]  # filler answer slots sum into slot n_seqs, dropped
     compiled = getattr(base.model.layers[0], "_compiled_call_impl", None) is not None  # layers compiled: the logits' log-softmax too
     return summed_logps(hs, base.get_output_embeddings().weight, batch["ans_tgt"], batch["ans_seq"], n_seqs + 1, chunk, compiled)[:n_seqs]
 
 # %% ../nbs/12_cuda_graphs.ipynb #af5ccf1d
-def _shape_size(shape:dict)->tuple: return shape.get("shared_rows", shape["rows"]), shape["rows"], shape["answers"]
+def _shape_size(shape:dict)->tuple: return shape.get("shared_rows") or shape["rows"], shape["answers"]
 
 class GraphedDPO(FastDPO):
     "`FastDPO` on packed batches of a few bucketed shapes; on CUDA each shape's step is captured once as a CUDA graph and replayed."
