@@ -13,10 +13,10 @@ __all__ = ['SIZES', 'PACKED_ATTENTION', 'bucket', 'shared_prefix', 'row_length',
            'packed_attention', 'register_packed_attention', 'attention_implementation', 'static_logps', 'GraphedDPO']
 
 # %% ../nbs/12_cuda_graphs.ipynb #17566670
-SIZES = sorted({m * 2**i for m in (1, 3, 5, 7) for i in range(22)})  # 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, …
+SIZES = sorted({m * 2**i for m in range(8, 16) for i in range(20)} | set(range(1, 8)))  # 1, 2, …, 16, 18, 20, …, 30, 32, 36, …
 
 def bucket(n:int, unit:int=1)->int:
-    "The smallest of `unit` × 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, … that holds `n`: at most 1.25x padding from 4 units on, and few distinct shapes."
+    "The smallest of `unit` × 1, 2, …, 16, 18, 20, …, 30, 32, 36, … that holds `n`: at most 1/8 padding (in units), and few distinct shapes."
     return unit * next(s for s in SIZES if s * unit >= n)
 
 def shared_prefix(it:dict)->int:
