@@ -76,15 +76,18 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
               graphs:bool=False, # fixed shapes and one CUDA graph per step (`GraphedDPO`); needs pack and precompute_ref
               varlen:bool=True, # with graphs: variable-length flash attention instead of a block mask
               chunk:int=1024, # with graphs: answer tokens per logits chunk
-              share_prompt:bool=True)->dict: # with graphs: each pair's prompt through the model once
+              share_prompt:bool=True, # with graphs: each pair's prompt through the model once
+              fuse_lora:bool=False)->dict: # q/k/v and gate/up with their adapters as one matmul each (`fuse_lora`)
     "The fast path on `items`: compile/warm-up time, reference pre-pass time, steady-state step time, tokens/s, memory, losses."
     from dpo_course.graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length, shared_prefix
+    from dpo_course import fused_lora
     from dpo_course.lora import apply_lora, lora_config
     base = make_model(); device = base.device; _reset(device)
     torch._dynamo.reset()  # each configuration compiles its own graphs: no cache or recompile budget carried over from the last one
     if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(False)  # flash attention: no per-call cuDNN plan building on the host
     torch.manual_seed(seed); model = apply_lora(base, lora_config())
     if lora0: model.load_state_dict(lora0, strict=False)  # the same adapter initialisation as the TRL run it is compared with
+    if fuse_lora: fused_lora.fuse_lora(model)
     if group_by_length: order = batch_order(len(items), batch_size, warmup + steps, seed, [len(it["chosen"]) + len(it["rejected"]) for it in items])
     else: order = [list(range(s * batch_size, (s + 1) * batch_size)) for s in range(warmup + steps)]  # in order, as TRL got them
     if checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
@@ -111,7 +114,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     dt = t3 - t2
     amortised = dt + ref_s * len(order[warmup:]) / len(order)  # the reference pass covered every step's pairs
     res = dict(engine="ours", pairs_per_step=batch_size, batch_size=batch_size, graphs=graphs, varlen=graphs and varlen, compile=compile, precompute_ref=precompute_ref,
-               pad_multiple=multiple, share_prompt=graphs and share_prompt, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
+               pad_multiple=multiple, share_prompt=graphs and share_prompt, fuse_lora=fuse_lora, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
                tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, model_tokens_per_s=(tokens - shared) / amortised, pairs_per_s=batch_size * steps / amortised,
                ref_pass_s=round(ref_s, 3), warmup_s=round(t2 - t1, 2), compile_s=round(compile_s - ref_s, 2), losses=[float(l) for l in logs], **_memory(device))
     if profile: res["profile"], res["profile_device_ms"] = prof["table"], prof["device_ms"]
@@ -210,7 +213,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     if dtype != torch.float32:  # the same run without bf16 rounding: what the curves should follow
         baseline("baseline-best, fp32", pairs_per_step, 1, False, make_model=lambda: make(torch.float32))
     log.info(f"bench: baselines done ({runs['baseline-best']['tokens_per_s']:.0f} tokens/s at {pairs_per_step} pairs)")
-    ours = dict(graphs=device.startswith("cuda"), varlen=True, share_prompt=True, compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
+    ours = dict(graphs=device.startswith("cuda"), varlen=True, share_prompt=True, fuse_lora=True, compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
     measure(f"ours@{pairs_per_step}", pairs_per_step, steps, warmup, lr, lora0=lora0, profile=True, **ours)
     for b in best_batches:
         n = min(steps, len(items) // b - warmup)
@@ -219,7 +222,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
             runs[f"ours@{b}"] = dict(error="out of memory without checkpointing")
             measure(f"ours@{b} with checkpointing", b, n, warmup, lr, group_by_length=True, checkpointing=True, **{**ours, "graphs": False})
     if ablations:  # each option switched off alone, at the same 8 pairs per step
-        for opt in ("graphs", "varlen", "share_prompt", "pack", "autocast", "compile", "precompute_ref", "fused"):
+        for opt in ("graphs", "varlen", "share_prompt", "fuse_lora", "pack", "autocast", "compile", "precompute_ref", "fused"):
             if not ours[opt] or (opt in ("varlen", "share_prompt") and not ours["graphs"]): continue
             off = {**ours, opt: False} | ({"graphs": False} if opt in ("pack", "precompute_ref") else {})  # graphs need both
             measure(f"ours@{pairs_per_step} without {opt}", pairs_per_step, steps, warmup, lr, lora0=lora0, **off)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib, json, os, shutil, time
 from pathlib import Path
 import torch
+from .fused_lora import fuse_lora
 from .graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length
 from .lora import apply_lora, lora_config
 from .models import get_logger, process_rank
@@ -61,8 +62,8 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
     order = batch_order(len(items), cfg.batch_size * cfg.grad_accum, cfg.max_steps, seed=cfg.seed)
     args = dict(beta=cfg.beta, loss_type=cfg.loss_type, lr=cfg.learning_rate, max_steps=cfg.max_steps, warmup=max(1, cfg.max_steps // 20),
                 sft_weight=cfg.sft_weight, pad_id=tokenizer.pad_token_id)
-    if device.type == "cuda":  # compiled layers, packed flash attention, each batch shape's step one CUDA graph
-        compile_layers(model); torch.backends.cuda.enable_cudnn_sdp(False); register_packed_attention()
+    if device.type == "cuda":  # fused LoRA projections, compiled layers, packed flash attention, each batch shape's step one CUDA graph
+        fuse_lora(model); compile_layers(model); torch.backends.cuda.enable_cudnn_sdp(False); register_packed_attention()
         fast, attention = GraphedDPO(model, row_length(items), **args), attention_implementation(model, PACKED_ATTENTION)
     else: fast, attention = FastDPO(model, pack=True, **args), contextlib.nullcontext()
     with attention:
