@@ -77,7 +77,9 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
               varlen:bool=True, # with graphs: variable-length flash attention instead of a block mask
               chunk:int=1024, # with graphs: answer tokens per logits chunk
               share_prompt:bool=True, # with graphs: each pair's prompt through the model once
-              fuse_lora:bool=False)->dict: # q/k/v and gate/up with their adapters as one matmul each (`fuse_lora`)
+              fuse_lora:bool=False, # q/k/v and gate/up with their adapters as one matmul each (`fuse_lora`)
+              flat:bool=True, # with graphs, varlen and share_prompt: the whole batch in one row, not rows packed first-fit
+              keep_logits:bool=True)->dict: # with graphs: backward keeps the answers' logits instead of recomputing them
     "The fast path on `items`: compile/warm-up time, reference pre-pass time, steady-state step time, tokens/s, memory, losses."
     from dpo_course.graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length, shared_prefix
     from dpo_course import fused_lora
@@ -93,7 +95,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     if checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
     if compile: compile_layers(model)
     kw = dict(lr=lr, max_steps=warmup + steps, scheduler="linear", pad_id=tok.pad_token_id, multiple=multiple, fused=fused and device.type == "cuda", autocast=autocast)
-    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, chunk=chunk, share_prompt=share_prompt, **kw)
+    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, chunk=chunk, share_prompt=share_prompt, flat=None if flat else False, keep_logits=None if keep_logits else False, **kw)
     else: f = FastDPO(model, pack=pack, **kw)
     tc = time.perf_counter()
     with attention_implementation(model, PACKED_ATTENTION) if graphs else contextlib.nullcontext():
@@ -114,7 +116,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     dt = t3 - t2
     amortised = dt + ref_s * len(order[warmup:]) / len(order)  # the reference pass covered every step's pairs
     res = dict(engine="ours", pairs_per_step=batch_size, batch_size=batch_size, graphs=graphs, varlen=graphs and varlen, compile=compile, precompute_ref=precompute_ref,
-               pad_multiple=multiple, share_prompt=graphs and share_prompt, fuse_lora=fuse_lora, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
+               pad_multiple=multiple, share_prompt=graphs and share_prompt, flat=graphs and getattr(f, "flat", False), keep_logits=graphs and getattr(f, "keep_logits", False), fuse_lora=fuse_lora, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
                tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, model_tokens_per_s=(tokens - shared) / amortised, pairs_per_s=batch_size * steps / amortised,
                ref_pass_s=round(ref_s, 3), warmup_s=round(t2 - t1, 2), compile_s=round(compile_s - ref_s, 2), losses=[float(l) for l in logs], **_memory(device))
     if profile: res["profile"], res["profile_device_ms"] = prof["table"], prof["device_ms"]
@@ -172,7 +174,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
           data:str="hh-rlhf", # preference data (file, directory, hub id or shortcut)
           steps:int=18, warmup:int=3, # timed steps after warm-up steps (loss curves cover both)
           max_length:int=1024, lr:float=5e-5, pairs_per_step:int=8,
-          best_batches:tuple=(32, 64, 96), # larger batches tried for ours (length-grouped)
+          best_batches:tuple=(32, 64, 96, 128), # larger batches tried for ours (length-grouped)
           seed_config:tuple=(2, 4), # baseline-seed: pairs per micro-batch × accumulation, checkpointing on
           compile:bool|None=None, # torch.compile ours (default: on CUDA)
           ablations:bool=True, out:str|Path="bench/results.json",
@@ -213,7 +215,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     if dtype != torch.float32:  # the same run without bf16 rounding: what the curves should follow
         baseline("baseline-best, fp32", pairs_per_step, 1, False, make_model=lambda: make(torch.float32))
     log.info(f"bench: baselines done ({runs['baseline-best']['tokens_per_s']:.0f} tokens/s at {pairs_per_step} pairs)")
-    ours = dict(graphs=device.startswith("cuda"), varlen=True, share_prompt=True, fuse_lora=True, compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
+    ours = dict(graphs=device.startswith("cuda"), varlen=True, share_prompt=True, flat=True, keep_logits=True, fuse_lora=True, compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
     measure(f"ours@{pairs_per_step}", pairs_per_step, steps, warmup, lr, lora0=lora0, profile=True, **ours)
     for b in best_batches:
         n = min(steps, len(items) // b - warmup)
@@ -222,8 +224,8 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
             runs[f"ours@{b}"] = dict(error="out of memory without checkpointing")
             measure(f"ours@{b} with checkpointing", b, n, warmup, lr, group_by_length=True, checkpointing=True, **{**ours, "graphs": False})
     if ablations:  # each option switched off alone, at the same 8 pairs per step
-        for opt in ("graphs", "varlen", "share_prompt", "fuse_lora", "pack", "autocast", "compile", "precompute_ref", "fused"):
-            if not ours[opt] or (opt in ("varlen", "share_prompt") and not ours["graphs"]): continue
+        for opt in ("graphs", "varlen", "share_prompt", "flat", "keep_logits", "fuse_lora", "pack", "autocast", "compile", "precompute_ref", "fused"):
+            if not ours[opt] or (opt in ("varlen", "share_prompt", "flat", "keep_logits") and not ours["graphs"]): continue
             off = {**ours, opt: False} | ({"graphs": False} if opt in ("pack", "precompute_ref") else {})  # graphs need both
             measure(f"ours@{pairs_per_step} without {opt}", pairs_per_step, steps, warmup, lr, lora0=lora0, **off)
         measure(f"ours@{pairs_per_step} with checkpointing", pairs_per_step, steps, warmup, lr, lora0=lora0, checkpointing=True, **{**ours, "graphs": False})

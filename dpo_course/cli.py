@@ -91,7 +91,7 @@ def build_parser()->argparse.ArgumentParser:
     b.add_argument("--random-init", action="store_true", help="the model's shape with random weights (same cost)")
     b.add_argument("--data", default="hh-rlhf"); b.add_argument("--steps", type=int, default=18); b.add_argument("--warmup", type=int, default=3)
     b.add_argument("--max-length", type=int, default=1024); b.add_argument("--pairs-per-step", type=int, default=8)
-    b.add_argument("--best-batches", default="32,64,96", help="comma-separated larger batches to try")
+    b.add_argument("--best-batches", default="32,64,96,128", help="comma-separated larger batches to try")
     b.add_argument("--resume", action="store_true", help="keep the runs of a bench that was cut off (the results file's .partial.json) and run the rest")
     b.add_argument("--time-limit", type=float, help="seconds: after the baselines, skip configurations that would start later (results are still written)")
     b.add_argument("--out", help="results file (default: bench/results.json, or bench/scaling.json with --processes)")

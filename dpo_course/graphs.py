@@ -9,8 +9,9 @@ import numpy as np, torch
 from .speed import FastDPO, first_fit, half_precision_lora, reference_mode, summed_logps
 
 # %% auto #0
-__all__ = ['SIZES', 'PACKED_ATTENTION', 'bucket', 'shared_prefix', 'row_length', 'batch_shape', 'static_batch', 'shared_batch',
-           'packed_attention', 'register_packed_attention', 'attention_implementation', 'static_logps', 'GraphedDPO']
+__all__ = ['SIZES', 'PACKED_ATTENTION', 'bucket', 'shared_prefix', 'row_length', 'flat_length', 'batch_shape', 'static_batch',
+           'shared_batch', 'packed_attention', 'register_packed_attention', 'attention_implementation', 'static_logps',
+           'GraphedDPO']
 
 # %% ../nbs/12_cuda_graphs.ipynb #17566670
 SIZES = sorted({m * 2**i for m in range(8, 16) for i in range(20)} | set(range(1, 8)))  # 1, 2, …, 16, 18, 20, …, 30, 32, 36, …
@@ -32,11 +33,18 @@ def row_length(items, row_tokens:int=1024, multiple:int=64)->int:
     "Length of a packed row for `items`: `row_tokens`, or the longest pair with its shared prefix once + 1 (a row always ends in padding), rounded up to `multiple`."
     return -(-max(row_tokens, max(map(_pair_length, items)) + 1) // multiple) * multiple
 
-def batch_shape(items, row_len:int, answer_unit:int=1024, share:bool=True)->dict:
+def flat_length(n:int, multiple:int=64, steps:int=32)->int:
+    "`n` rounded up to a multiple of `multiple`, or of 1/`steps` of the power of two below `n` if that is coarser: at most 1/`steps` padding."
+    unit = max(multiple, (1 << (n.bit_length() - 1)) // steps)
+    return -(-n // unit) * unit
+
+def batch_shape(items, row_len:int, answer_unit:int=1024, share:bool=True,
+                flat:bool=False)->dict: # with `share`: the whole batch in one row of `flat_length` tokens (variable-length attention only)
     "The bucketed static shape of one batch of `items`: `rows` of `row_len` tokens (with `share`, `shared_rows`: each pair's prefix once) and room for `answers` answer tokens."
     lens = list(map(_pair_length, items)) if share else [len(it[k]) for k in ("chosen", "rejected") for it in items]
-    answers = sum(max(0, len(it[k]) - it["n_prompt"]) for k in ("chosen", "rejected") for it in items)
-    return {"shared_rows" if share else "rows": bucket(len(first_fit(lens, row_len - 1))), "row_len": row_len, "answers": bucket(max(answers, 1), answer_unit)}
+    answers = bucket(max(1, sum(max(0, len(it[k]) - it["n_prompt"]) for k in ("chosen", "rejected") for it in items)), answer_unit)
+    if flat and share: return {"shared_rows": 1, "row_len": flat_length(sum(lens) + 1), "answers": answers, "max_len": row_len}
+    return {"shared_rows" if share else "rows": bucket(len(first_fit(lens, row_len - 1))), "row_len": row_len, "answers": answers}
 
 def _rows(lengths:list, rows:int, row_len:int, what:str="")->list:
     "`first_fit` into exactly `rows` rows (empty ones at the end), or a clear error."
@@ -52,9 +60,10 @@ def _answer_slots(pos:list, tgt:list, seq:list, answers:int, pad_id:int, n_seqs:
     return dict(ans_pos=pos, ans_tgt=tgt, ans_seq=seq, n_answer=torch.bincount(seq, minlength=n_seqs + 1)[:n_seqs])
 
 def static_batch(items, pad_id:int, row_len:int, answers:int, rows:int|None=None,
-                 shared_rows:int|None=None)->dict: # instead of `rows`: each pair's shared prefix once, in this many rows (`shared_batch`)
+                 shared_rows:int|None=None, # instead of `rows`: each pair's shared prefix once, in this many rows (`shared_batch`)
+                 max_len:int|None=None)->dict: # with `shared_rows`: the longest sequence attention is told of (default `row_len`)
     "One step's pairs as fixed-shape tensors: packed `ids`/`pos`/`seg` `[rows, row_len]`, sequence bounds `cu`, answer slots `ans_pos`/`ans_tgt`/`ans_seq`."
-    if shared_rows is not None: return shared_batch(items, pad_id, shared_rows, row_len, answers)
+    if shared_rows is not None: return shared_batch(items, pad_id, shared_rows, row_len, answers, max_len)
     seqs = [(it["chosen"], it["n_prompt"]) for it in items] + [(it["rejected"], it["n_prompt"]) for it in items]
     S, plan = len(seqs), _rows([len(s) for s, _ in seqs], rows, row_len)
     ids, pos, seg = np.full((rows, row_len), pad_id), np.zeros((rows, row_len), np.int64), np.zeros((rows, row_len), np.int64)
@@ -71,9 +80,15 @@ def static_batch(items, pad_id:int, row_len:int, answers:int, rows:int|None=None
         cu.append(t + row_len)
     return dict(ids=torch.from_numpy(ids).long(), pos=torch.from_numpy(pos), seg=torch.from_numpy(seg), cu=torch.tensor(cu, dtype=torch.int32)) | _answer_slots(ans_pos, ans_tgt, ans_seq, answers, pad_id, S)
 
-def shared_batch(items, pad_id:int, rows:int, row_len:int, answers:int)->dict:
+def _split(start:int, end:int, size:int, count:int)->list:
+    "Ends of `count` consecutive pieces of `start`..`end`, each at most `size` long (the last ones empty)."
+    return [min(start + i * size, end) for i in range(1, count + 1)]
+
+def shared_batch(items, pad_id:int, rows:int, row_len:int, answers:int,
+                 max_len:int|None=None)->dict: # no sequence of `cu_q` is longer, none of `cu_k` longer than twice that (default `row_len`)
     "Each pair once (shared prefix, chosen's rest, rejected's rest) in `rows` rows, with each sequence's keys `kv` `[rows, 2 × row_len]` and bounds `cu_q`/`cu_k`."
     n, L = len(items), row_len
+    M = max_len or L; C = -(-L // M)  # the row's padding and its unused key slots: C sequences each, of at most M queries or 2M keys
     pre = [shared_prefix(it) for it in items]
     plan = _rows([len(it["chosen"]) + len(it["rejected"]) - P for it, P in zip(items, pre)], rows, L, " with shared prefixes")
     ids, pos, seg = np.full((rows, L), pad_id), np.zeros((rows, L), np.int64), np.zeros((rows, L), np.int64)
@@ -95,11 +110,13 @@ def shared_batch(items, pad_id:int, rows:int, row_len:int, answers:int)->dict:
             ans_pos += [t + o + np.arange(m - 1, nc - 1), t + o + np.where(s < P, s, s - P + nc)]
             ans_tgt += [c[m:], j[m:]]; ans_seq += [np.full(max(0, nc - m), p), np.full(max(0, nj - m), n + p)]
             o += nc + rest; k += nc + nj
-        # the row's padding: a sequence of its own with a single key (its outputs are never used, so it should cost nothing)
-        pos[r, o:], seg[r, o:], kv[r, k], seg_k[r, k] = np.arange(L - o), 2 * n + r, t + L - 1, 2 * n + r
-        # the row's unused key slots: a sequence without queries (every key slot is in a sequence, and gets a gradient of 0)
-        kv[r, k + 1:], seg_k[r, k + 1:] = t + L - 1, 2 * n + rows + r
-        cu_q += [t + L, t + L]; cu_k += [u + k + 1, u + 2 * L]
+        # the row's padding: sequences of their own with a single key each (their outputs are never used, so they should cost nothing)
+        for i, end in enumerate(_split(o, L, M, C)):
+            if end > o: pos[r, o:end], seg[r, o:end], kv[r, k], seg_k[r, k] = np.arange(end - o), 2 * n + r * C + i, t + o, 2 * n + r * C + i; k += 1
+            o = end; cu_q.append(t + end); cu_k.append(u + k)
+        # the row's unused key slots: sequences without queries (every key slot is in a sequence, and gets a gradient of 0)
+        kv[r, k:], seg_k[r, k:] = t + L - 1, 2 * n + rows * C + r
+        cu_q += [t + L] * C; cu_k += [u + e for e in _split(k, 2 * L, 2 * M, C)]
     as_t = lambda a: torch.from_numpy(a)
     return dict(ids=as_t(ids), pos=as_t(pos), seg=as_t(seg), kv=as_t(kv.reshape(-1)), seg_k=as_t(seg_k), pos_k=as_t(pos_k),
                 cu_q=torch.tensor(cu_q, dtype=torch.int32), cu_k=torch.tensor(cu_k, dtype=torch.int32)) | _answer_slots(ans_pos, ans_tgt, ans_seq, answers, pad_id, 2 * n)
@@ -137,7 +154,9 @@ def packed_attention(module, query, key, value, attention_mask, dropout:float=0.
         heads = lambda t: t.unflatten(0, (B, -1)).transpose(1, 2)
         out = sdpa_attention_forward(module, heads(q), heads(k), heads(v), mask, dropout=dropout, scaling=scaling, is_causal=False)[0].flatten(0, 1)
     elif kv is None: out = varlen(q, k, v, packing["cu"], packing["cu"], L, L, scaling)
-    else: out = varlen(q, k, v, packing["cu_q"], packing["cu_k"], L, 2 * L, scaling)  # a rejected answer's queries see the prefix too
+    else:  # a rejected answer's queries see the prefix too; `max_len` bounds the kernel's grid when one row holds the whole batch
+        M = packing.get("max_len") or L
+        out = varlen(q, k, v, packing["cu_q"], packing["cu_k"], M, 2 * M, scaling)
     return out.view(B, L, H, D), None
 
 def register_packed_attention():
@@ -155,19 +174,21 @@ def attention_implementation(model, name:str):
     finally: base.set_attn_implementation(old)
 
 # %% ../nbs/12_cuda_graphs.ipynb #0cc12219
-def static_logps(model, batch:dict, n_seqs:int, chunk:int=2048, varlen:bool=True)->torch.Tensor:
+def static_logps(model, batch:dict, n_seqs:int, chunk:int=2048, varlen:bool=True,
+                 max_len:int|None=None, # the batch's `max_len` (`batch_shape` with `flat`)
+                 keep_logits:bool=False)->torch.Tensor: # backward keeps the answers' logits instead of recomputing them
     "Summed answer log-probs of the `n_seqs` sequences of a `static_batch` on the device: fixed shapes, no host sync."
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if base.config._attn_implementation != PACKED_ATTENTION:  # any other attention would let packed sequences see each other
         raise RuntimeError(f"static_logps needs the model's attention switched to {PACKED_ATTENTION!r}: wrap the call in attention_implementation(model, PACKED_ATTENTION)")
-    packing = {k: batch[k] for k in ("seg", "pos", "cu", "kv", "seg_k", "pos_k", "cu_q", "cu_k") if k in batch} | dict(varlen=_varlen_attn() if varlen else None)
+    packing = {k: batch[k] for k in ("seg", "pos", "cu", "kv", "seg_k", "pos_k", "cu_q", "cu_k") if k in batch} | dict(varlen=_varlen_attn() if varlen else None, max_len=max_len)
     h = base.model(input_ids=batch["ids"], position_ids=batch["pos"], use_cache=False, packing=packing).last_hidden_state
     hs = h.flatten(0, 1)[batch["ans_pos"]]  # filler answer slots sum into slot n_seqs, dropped
     compiled = getattr(base.model.layers[0], "_compiled_call_impl", None) is not None  # layers compiled: the logits' log-softmax too
-    return summed_logps(hs, base.get_output_embeddings().weight, batch["ans_tgt"], batch["ans_seq"], n_seqs + 1, chunk, compiled)[:n_seqs]
+    return summed_logps(hs, base.get_output_embeddings().weight, batch["ans_tgt"], batch["ans_seq"], n_seqs + 1, chunk, compiled, not keep_logits)[:n_seqs]
 
 # %% ../nbs/12_cuda_graphs.ipynb #af5ccf1d
-def _shape_size(shape:dict)->tuple: return shape.get("shared_rows") or shape["rows"], shape["answers"]
+def _shape_size(shape:dict)->tuple: return (shape.get("shared_rows") or shape["rows"]) * shape["row_len"], shape["answers"]
 
 class GraphedDPO(FastDPO):
     "`FastDPO` on packed batches of a few bucketed shapes; on CUDA each shape's step is captured once as a CUDA graph and replayed."
@@ -175,14 +196,18 @@ class GraphedDPO(FastDPO):
                  *args, graphs:bool|None=None, # capture CUDA graphs (default: on CUDA)
                  varlen:bool=True, chunk:int=1024, # answer tokens per logits chunk (memory: chunk × vocab × 4 bytes, a few times over)
                  share_prompt:bool=True, # run each pair's shared prefix (its prompt) through the model once, not once per side
+                 flat:bool|None=None, # with `share_prompt`: the whole batch in one row (default: where variable-length attention runs)
+                 keep_logits:bool|None=None, # backward keeps the answers' logits (answer tokens × vocab × 2 bytes) instead of recomputing them (default: on CUDA)
                  **kw):
         self.graphs = model.device.type == "cuda" if graphs is None else graphs
         super().__init__(model, *args, pack=True, capturable=self.graphs, **kw)
         self.row_len, self.varlen, self.chunk, self.share_prompt = row_len, varlen, chunk, share_prompt
+        self.keep_logits = model.device.type == "cuda" if keep_logits is None else keep_logits
+        self.flat = share_prompt and (varlen and model.device.type == "cuda" and _varlen_attn() is not None if flat is None else flat)
         self.bufs, self.captured, self.warm, self.pool = {}, {}, set(), None
         self.base_lr = float(self.sched.base_lrs[0])
 
-    def _shape(self, items)->dict: return batch_shape(items, self.row_len, share=self.share_prompt)
+    def _shape(self, items)->dict: return batch_shape(items, self.row_len, share=self.share_prompt, flat=self.flat)
 
     def _load(self, items, ref=None, shape:dict|None=None)->tuple:
         "Copy a batch (and its reference log-probs) into the static device buffers of its `shape` (found if not given); returns the shape key."
@@ -197,7 +222,7 @@ class GraphedDPO(FastDPO):
         return key
 
     def _logps(self):
-        with half_precision_lora(self.model, self.autocast): return static_logps(self.model, self.buf, len(self.buf["n_answer"]), self.chunk, self.varlen)
+        with half_precision_lora(self.model, self.autocast): return static_logps(self.model, self.buf, len(self.buf["n_answer"]), self.chunk, self.varlen, self.row_len, self.keep_logits)
 
     def _train(self, update:bool=True):
         "The whole step on the static buffers: log-probs, loss, backward, clipping and (`update`) the optimizer update."
