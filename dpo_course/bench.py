@@ -75,7 +75,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
               profile:bool=False, checkpointing:bool=False, pack:bool=True, autocast:bool=True,
               graphs:bool=False, # fixed shapes and one CUDA graph per step (`GraphedDPO`); needs pack and precompute_ref
               varlen:bool=True, # with graphs: variable-length flash attention instead of a block mask
-              chunk:int=1024, # with graphs: answer tokens per logits chunk
+              chunk:int=4096, # with graphs: answer tokens per logits chunk
               share_prompt:bool=True, # with graphs: each pair's prompt through the model once
               fuse_lora:bool=False, # q/k/v and gate/up with their adapters as one matmul each (`fuse_lora`)
               flat:bool=True, # with graphs, varlen and share_prompt: the whole batch in one row, not rows packed first-fit

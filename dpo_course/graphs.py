@@ -114,8 +114,9 @@ def shared_batch(items, pad_id:int, rows:int, row_len:int, answers:int,
         for i, end in enumerate(_split(o, L, M, C)):
             if end > o: pos[r, o:end], seg[r, o:end], kv[r, k], seg_k[r, k] = np.arange(end - o), 2 * n + r * C + i, t + o, 2 * n + r * C + i; k += 1
             o = end; cu_q.append(t + end); cu_k.append(u + k)
-        # the row's unused key slots: sequences without queries (every key slot is in a sequence, and gets a gradient of 0)
-        kv[r, k:], seg_k[r, k:] = t + L - 1, 2 * n + rows * C + r
+        # the row's unused key slots: sequences without queries (every key slot is in a sequence, and gets a gradient of 0); they read
+        # the row's tokens in turn, not one token many times: backward adds each slot's (zero) gradient into its token, and adds into one token collide
+        kv[r, k:], seg_k[r, k:] = t + np.arange(2 * L - k) % L, 2 * n + rows * C + r
         cu_q += [t + L] * C; cu_k += [u + e for e in _split(k, 2 * L, 2 * M, C)]
     as_t = lambda a: torch.from_numpy(a)
     return dict(ids=as_t(ids), pos=as_t(pos), seg=as_t(seg), kv=as_t(kv.reshape(-1)), seg_k=as_t(seg_k), pos_k=as_t(pos_k),
@@ -194,7 +195,7 @@ class GraphedDPO(FastDPO):
     "`FastDPO` on packed batches of a few bucketed shapes; on CUDA each shape's step is captured once as a CUDA graph and replayed."
     def __init__(self, model, row_len:int, # `row_length` of the run's pairs
                  *args, graphs:bool|None=None, # capture CUDA graphs (default: on CUDA)
-                 varlen:bool=True, chunk:int=1024, # answer tokens per logits chunk (memory: chunk × vocab × 4 bytes, a few times over)
+                 varlen:bool=True, chunk:int=4096, # answer tokens per logits chunk (memory: chunk × vocab × 4 bytes, a few times over)
                  share_prompt:bool=True, # run each pair's shared prefix (its prompt) through the model once, not once per side
                  flat:bool|None=None, # with `share_prompt`: the whole batch in one row (default: where variable-length attention runs)
                  keep_logits:bool|None=None, # backward keeps the answers' logits (answer tokens × vocab × 2 bytes) instead of recomputing them (default: on CUDA)
