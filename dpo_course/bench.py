@@ -116,7 +116,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     dt = t3 - t2
     amortised = dt + ref_s * len(order[warmup:]) / len(order)  # the reference pass covered every step's pairs
     res = dict(engine="ours", pairs_per_step=batch_size, batch_size=batch_size, graphs=graphs, varlen=graphs and varlen, compile=compile, precompute_ref=precompute_ref,
-               pad_multiple=multiple, share_prompt=graphs and share_prompt, flat=graphs and getattr(f, "flat", False), keep_logits=graphs and getattr(f, "keep_logits", False), fuse_lora=fuse_lora, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
+               pad_multiple=multiple, share_prompt=graphs and share_prompt, flat=getattr(f, "flat", False), keep_logits=getattr(f, "keep_logits", False), fuse_lora=fuse_lora, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
                tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, model_tokens_per_s=(tokens - shared) / amortised, pairs_per_s=batch_size * steps / amortised,
                ref_pass_s=round(ref_s, 3), warmup_s=round(t2 - t1, 2), compile_s=round(compile_s - ref_s, 2), losses=[float(l) for l in logs], **_memory(device))
     if profile: res["profile"], res["profile_device_ms"] = prof["table"], prof["device_ms"]

@@ -219,11 +219,11 @@ class GraphedDPO(FastDPO):
         for k, v in host.items():
             if k not in buf: buf[k] = torch.empty_like(v, device=self.model.device)
             buf[k].copy_(v.pin_memory() if cuda else v, non_blocking=cuda)
-        self.buf = buf
+        self.buf, self.max_len = buf, shape.get("max_len")  # the bound the batch was cut by is the bound attention is told
         return key
 
     def _logps(self):
-        with half_precision_lora(self.model, self.autocast): return static_logps(self.model, self.buf, len(self.buf["n_answer"]), self.chunk, self.varlen, self.row_len, self.keep_logits)
+        with half_precision_lora(self.model, self.autocast): return static_logps(self.model, self.buf, len(self.buf["n_answer"]), self.chunk, self.varlen, self.max_len, self.keep_logits)
 
     def _train(self, update:bool=True):
         "The whole step on the static buffers: log-probs, loss, backward, clipping and (`update`) the optimizer update."

@@ -75,8 +75,8 @@ def summed_logps(hs:torch.Tensor, weight:torch.Tensor, targets:torch.Tensor, seq
                  recompute:bool=True)->torch.Tensor: # False: backward keeps each chunk's logits (memory: answer tokens × vocab × 2 bytes)
     "Per-sequence sums of the log-probs of `targets` given hidden states `hs` (sequence `seq` each); logits `chunk` tokens at a time, recomputed in backward."
     fn = _compiled_token_logps() if compiled else _token_logps
-    grad = torch.is_grad_enabled() and recompute  # _token_logps draws no random numbers: no RNG state to keep for the recompute
-    parts = [checkpoint(fn, hs[i:i + chunk], weight, targets[i:i + chunk], use_reentrant=False, preserve_rng_state=False) if grad
+    checkpointed = torch.is_grad_enabled() and recompute  # _token_logps draws no random numbers: no RNG state to keep for the recompute
+    parts = [checkpoint(fn, hs[i:i + chunk], weight, targets[i:i + chunk], use_reentrant=False, preserve_rng_state=False) if checkpointed
              else fn(hs[i:i + chunk], weight, targets[i:i + chunk]) for i in range(0, len(hs), chunk)]
     return torch.zeros(n_seqs, device=hs.device).index_add(0, seq, torch.cat(parts))
 
