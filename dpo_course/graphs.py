@@ -43,7 +43,9 @@ def batch_shape(items, row_len:int, answer_unit:int=1024, share:bool=True,
     "The bucketed static shape of one batch of `items`: `rows` of `row_len` tokens (with `share`, `shared_rows`: each pair's prefix once) and room for `answers` answer tokens."
     lens = list(map(_pair_length, items)) if share else [len(it[k]) for k in ("chosen", "rejected") for it in items]
     answers = bucket(max(1, sum(max(0, len(it[k]) - it["n_prompt"]) for k in ("chosen", "rejected") for it in items)), answer_unit)
-    if flat and share: return {"shared_rows": 1, "row_len": flat_length(sum(lens) + 1), "answers": answers, "max_len": row_len}
+    if flat and share:  # attention's grid is sized by `max_len`: the batch's longest sequence (a power of two from 128), not the run's
+        longest = max(len(it[k]) for it in items for k in ("chosen", "rejected"))
+        return {"shared_rows": 1, "row_len": flat_length(sum(lens) + 1), "answers": answers, "max_len": min(row_len, max(128, 1 << (longest - 1).bit_length()))}
     return {"shared_rows" if share else "rows": bucket(len(first_fit(lens, row_len - 1))), "row_len": row_len, "answers": answers}
 
 def _rows(lengths:list, rows:int, row_len:int, what:str="")->list:
@@ -205,7 +207,7 @@ class GraphedDPO(FastDPO):
         self.row_len, self.varlen, self.chunk, self.share_prompt = row_len, varlen, chunk, share_prompt
         self.keep_logits = model.device.type == "cuda" if keep_logits is None else keep_logits
         self.flat = share_prompt and (varlen and model.device.type == "cuda" and _varlen_attn() is not None if flat is None else flat)
-        self.bufs, self.captured, self.warm, self.pool = {}, {}, set(), None
+        self.bufs, self.captured, self.warm, self.pool, self.side = {}, {}, set(), None, None
         self.base_lr = float(self.sched.base_lrs[0])
 
     def _shape(self, items)->dict: return batch_shape(items, self.row_len, share=self.share_prompt, flat=self.flat)
@@ -233,7 +235,8 @@ class GraphedDPO(FastDPO):
     def _eager(self, fn):
         "Run `fn` once without a graph, off the main stream (as capture wants its warm-up); gradients start and end empty."
         self.opt.zero_grad(set_to_none=True)
-        side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
+        self.side = side = self.side or torch.cuda.Stream()  # one side stream: the allocator reuses a stream's cached blocks only on that stream
+        side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side): out = fn()
         torch.cuda.current_stream().wait_stream(side); self.opt.zero_grad(set_to_none=True)
         return out
