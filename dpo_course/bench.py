@@ -75,7 +75,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
               profile:bool=False, checkpointing:bool=False, pack:bool=True, autocast:bool=True,
               graphs:bool=False, # fixed shapes and one CUDA graph per step (`GraphedDPO`); needs pack and precompute_ref
               varlen:bool=True, # with graphs: variable-length flash attention instead of a block mask
-              chunk:int=4096, # with graphs: answer tokens per logits chunk
+              chunk:int|None=None, # with graphs: answer tokens per logits chunk (default: `GraphedDPO`'s)
               share_prompt:bool=True, # with graphs: each pair's prompt through the model once
               fuse_lora:bool=False, # q/k/v and gate/up with their adapters as one matmul each (`fuse_lora`)
               flat:bool=True, # with graphs, varlen and share_prompt: the whole batch in one row, not rows packed first-fit
@@ -95,7 +95,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     if checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
     if compile: compile_layers(model)
     kw = dict(lr=lr, max_steps=warmup + steps, scheduler="linear", pad_id=tok.pad_token_id, multiple=multiple, fused=fused and device.type == "cuda", autocast=autocast)
-    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, chunk=chunk, share_prompt=share_prompt, flat=None if flat else False, keep_logits=None if keep_logits else False, **kw)
+    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, share_prompt=share_prompt, flat=None if flat else False, keep_logits=None if keep_logits else False, **kw | ({} if chunk is None else dict(chunk=chunk)))
     else: f = FastDPO(model, pack=pack, **kw)
     tc = time.perf_counter()
     with attention_implementation(model, PACKED_ATTENTION) if graphs else contextlib.nullcontext():
