@@ -207,7 +207,8 @@ class GraphedDPO(FastDPO):
         self.row_len, self.varlen, self.chunk, self.share_prompt = row_len, varlen, chunk, share_prompt
         self.keep_logits = model.device.type == "cuda" if keep_logits is None else keep_logits
         self.flat = share_prompt and (varlen and model.device.type == "cuda" and _varlen_attn() is not None if flat is None else flat)
-        self.bufs, self.captured, self.warm, self.pool, self.side = {}, {}, set(), None, None
+        self.bufs, self.captured, self.warm, self.pool = {}, {}, set(), None
+        self.side = torch.cuda.Stream() if self.graphs else None  # every eager warm-up on this one stream: the allocator reuses a stream's cached blocks only on that stream
         self.base_lr = float(self.sched.base_lrs[0])
 
     def _shape(self, items)->dict: return batch_shape(items, self.row_len, share=self.share_prompt, flat=self.flat)
@@ -235,10 +236,9 @@ class GraphedDPO(FastDPO):
     def _eager(self, fn):
         "Run `fn` once without a graph, off the main stream (as capture wants its warm-up); gradients start and end empty."
         self.opt.zero_grad(set_to_none=True)
-        self.side = side = self.side or torch.cuda.Stream()  # one side stream: the allocator reuses a stream's cached blocks only on that stream
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side): out = fn()
-        torch.cuda.current_stream().wait_stream(side); self.opt.zero_grad(set_to_none=True)
+        self.side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(self.side): out = fn()
+        torch.cuda.current_stream().wait_stream(self.side); self.opt.zero_grad(set_to_none=True)
         return out
 
     def _capture(self, fn, key):
