@@ -79,7 +79,8 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
               share_prompt:bool=True, # with graphs: each pair's prompt through the model once
               fuse_lora:bool=False, # q/k/v and gate/up with their adapters as one matmul each (`fuse_lora`)
               flat:bool=True, # with graphs, varlen and share_prompt: the whole batch in one row, not rows packed first-fit
-              keep_logits:bool=True)->dict: # with graphs: backward keeps the answers' logits instead of recomputing them
+              keep_logits:bool=True, # with graphs: backward keeps the answers' logits instead of recomputing them
+              exact_reference:bool=False)->dict: # with graphs: the reference pass at initialisation through the training step's own forward
     "The fast path on `items`: compile/warm-up time, reference pre-pass time, steady-state step time, tokens/s, memory, losses."
     from dpo_course.graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length, shared_prefix
     from dpo_course import fused_lora
@@ -95,13 +96,13 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     if checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
     if compile: compile_layers(model)
     kw = dict(lr=lr, max_steps=warmup + steps, scheduler="linear", pad_id=tok.pad_token_id, multiple=multiple, fused=fused and device.type == "cuda", autocast=autocast)
-    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, share_prompt=share_prompt, flat=None if flat else False, keep_logits=None if keep_logits else False, **kw | ({} if chunk is None else dict(chunk=chunk)))
+    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, share_prompt=share_prompt, flat=None if flat else False, keep_logits=None if keep_logits else False, exact_reference=exact_reference, **kw | ({} if chunk is None else dict(chunk=chunk)))
     else: f = FastDPO(model, pack=pack, **kw)
     tc = time.perf_counter()
     with attention_implementation(model, PACKED_ATTENTION) if graphs else contextlib.nullcontext():
         if precompute_ref: f.reference(items, order); _sync(device)  # warm-up: compiles (and records) every shape, not timed
         t0 = time.perf_counter()
-        # the reference pass uses the training batches and (adapters at init) the training graph: step 1 gives exactly ln 2
+        # the reference pass runs the training batches (their shapes); with exact_reference, at init, through the training graph itself
         ref = f.reference(items, order) if precompute_ref else None
         _sync(device); ref_s = time.perf_counter() - t0
         if graphs: f.warm_up(items, order)  # compile and capture each batch shape's step: counted with compilation, as TRL's warm-up steps
@@ -116,7 +117,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     dt = t3 - t2
     amortised = dt + ref_s * len(order[warmup:]) / len(order)  # the reference pass covered every step's pairs
     res = dict(engine="ours", pairs_per_step=batch_size, batch_size=batch_size, graphs=graphs, varlen=graphs and varlen, compile=compile, precompute_ref=precompute_ref,
-               pad_multiple=multiple, share_prompt=graphs and share_prompt, flat=getattr(f, "flat", False), keep_logits=getattr(f, "keep_logits", False), fuse_lora=fuse_lora, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
+               pad_multiple=multiple, share_prompt=graphs and share_prompt, flat=getattr(f, "flat", False), keep_logits=getattr(f, "keep_logits", False), exact_reference=getattr(f, "exact_reference", False), fuse_lora=fuse_lora, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
                tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, model_tokens_per_s=(tokens - shared) / amortised, pairs_per_s=batch_size * steps / amortised,
                ref_pass_s=round(ref_s, 3), warmup_s=round(t2 - t1, 2), compile_s=round(compile_s - ref_s, 2), losses=[float(l) for l in logs], **_memory(device))
     if profile: res["profile"], res["profile_device_ms"] = prof["table"], prof["device_ms"]
@@ -229,6 +230,10 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
             off = {**ours, opt: False} | ({"graphs": False} if opt in ("pack", "precompute_ref") else {})  # graphs need both
             measure(f"ours@{pairs_per_step} without {opt}", pairs_per_step, steps, warmup, lr, lora0=lora0, **off)
         measure(f"ours@{pairs_per_step} with checkpointing", pairs_per_step, steps, warmup, lr, lora0=lora0, checkpointing=True, **{**ours, "graphs": False})
+        if ours["graphs"]:  # the reference pass through the training graph (step 1 exactly ln 2), at 8 pairs and at the best batch
+            measure(f"ours@{pairs_per_step} with exact_reference", pairs_per_step, steps, warmup, lr, lora0=lora0, exact_reference=True, **ours)
+            b = max((b for b in best_batches if "tokens_per_s" in runs.get(f"ours@{b}", {})), key=lambda b: runs[f"ours@{b}"]["tokens_per_s"], default=None)
+            if b: measure(f"ours@{b} with exact_reference", b, min(steps, len(items) // b - warmup), warmup, lr, group_by_length=True, exact_reference=True, **ours)
     runs["unsloth"] = dict(skipped="Unsloth is not installed in this environment; its measured anchor is in ../shared/reference/gpu_unsloth.md")
     return write_bench(runs, out, model=model, random_init=random_init, device=device, n_params=n_params, pairs_per_step=pairs_per_step,
                        max_length=max_length, lr=lr, steps=steps, warmup=warmup, resumed=resume)

@@ -67,7 +67,7 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
         fast, attention = GraphedDPO(model, row_length(items), **args), attention_implementation(model, PACKED_ATTENTION)
     else: fast, attention = FastDPO(model, pack=True, **args), contextlib.nullcontext()
     with attention:
-        # each pair's reference once, the first epoch's batches first: step 1 runs through the same graph, so its loss is ln 2
+        # each pair's reference once, in the training batches' shapes (the first epoch's batches first)
         t, batches = time.perf_counter(), reference_batches(order, len(items))
         ref = fast.reference(items, batches)
         log.info(f"fast engine: reference log-probs of {sum(map(len, batches))} pairs in {time.perf_counter() - t:.1f} s")

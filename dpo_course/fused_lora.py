@@ -41,8 +41,15 @@ def _fusable(mods)->bool:
                    and m.scaling[ad] == mods[0].scaling[ad] for m in mods)
     except (AttributeError, KeyError, TypeError): return False
 
+def _base_only(mods)->bool:
+    "True if `mods` are PEFT LoRA linears with their adapters switched off (not merged) and no bias: each computes `x Wᵀ` alone."
+    try: return all(m.disable_adapters and not m.merged and m.base_layer.bias is None for m in mods)
+    except AttributeError: return False
+
 def lora_projections(x, mods)->list:
     "Outputs of the LoRA linears `mods` that share the input `x`: their base weights and adapters in one matmul (B block-diagonal)."
+    if len(mods) > 1 and _base_only(mods):  # adapters off (the reference pass): the stacked base weights alone
+        return torch.nn.functional.linear(x, torch.cat([m.base_layer.weight for m in mods]).to(x.dtype)).split([m.out_features for m in mods], -1)
     if len(mods) == 1 or not _fusable(mods): return [m(x) for m in mods]
     ad = mods[0].active_adapters[0]
     w = torch.cat([m.base_layer.weight for m in mods]).to(x.dtype)

@@ -201,10 +201,11 @@ class GraphedDPO(FastDPO):
                  share_prompt:bool=True, # run each pair's shared prefix (its prompt) through the model once, not once per side
                  flat:bool|None=None, # with `share_prompt`: the whole batch in one row (default: where variable-length attention runs)
                  keep_logits:bool|None=None, # backward keeps the answers' logits (answer tokens × vocab × 2 bytes) instead of recomputing them (default: on CUDA)
+                 exact_reference:bool=False, # reference pass at initialisation through the training step's own forward (step 1's loss exactly ln 2), not adapters off without autograd
                  **kw):
         self.graphs = model.device.type == "cuda" if graphs is None else graphs
         super().__init__(model, *args, pack=True, capturable=self.graphs, **kw)
-        self.row_len, self.varlen, self.chunk, self.share_prompt = row_len, varlen, chunk, share_prompt
+        self.row_len, self.varlen, self.chunk, self.share_prompt, self.exact_reference = row_len, varlen, chunk, share_prompt, exact_reference
         self.keep_logits = model.device.type == "cuda" if keep_logits is None else keep_logits
         self.flat = share_prompt and (varlen and model.device.type == "cuda" and _varlen_attn() is not None if flat is None else flat)
         self.bufs, self.captured, self.warm, self.pool = {}, {}, set(), None
@@ -304,10 +305,10 @@ class GraphedDPO(FastDPO):
         return out | {"learning_rate": lr}
 
     def reference(self, items, batches:list)->torch.Tensor:
-        "`[n, 2]` reference log-probs of `batches` of `items`, computed once; at initialisation through the training step's own forward."
+        "`[n, 2]` reference log-probs of `batches` of `items`, computed once: adapters off, no autograd (`exact_reference`: at initialisation, the training step's own forward)."
         found = []  # the largest shapes first: their graphs are recorded first, and the smaller ones reuse that memory
         batches = sorted(((idx, self._shape([items[i] for i in idx])) for idx in batches), key=lambda b: _shape_size(b[1]), reverse=True)
-        with reference_mode(self.model) as at_init:
+        with reference_mode(self.model, self.exact_reference) as at_init:
             for idx, shape in batches:
                 key = ("reference", at_init) + self._load([items[i] for i in idx], shape=shape)
                 found.append(torch.stack(self._run(lambda: self._logps().detach(), key).chunk(2), 1))

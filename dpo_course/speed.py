@@ -125,12 +125,16 @@ def adapters_at_init(model)->bool:
     return all(not p.any() for n, p in model.named_parameters() if "lora_B" in n)
 
 @contextlib.contextmanager
-def reference_mode(model):
-    "`model` as the reference; yields whether the adapters are at initialisation."
+def reference_mode(model,
+                   exact:bool=True): # at initialisation, run the policy as a training step does; False: always adapters off, no grad
+    "`model` as the reference; yields whether it runs as the training step does (adapters at initialisation and `exact`)."
     # at initialisation the policy IS the reference: run it exactly as a training step does (grad mode, same batches, same
-    # compiled graph) and step 1's loss is ln 2 to the last bit; later, switch the adapters off
-    at_init = adapters_at_init(model)
-    with contextlib.nullcontext() if at_init else model.disable_adapter(), torch.set_grad_enabled(at_init): yield at_init
+    # compiled graph) and step 1's loss is ln 2 to the last bit; otherwise switch the adapters off and skip autograd (no
+    # activations kept), with compiled graphs rounding each bf16 result as eager code does, as the training graph's saved ones are
+    at_init = exact and adapters_at_init(model)
+    import torch._inductor.config as inductor
+    rounding = contextlib.nullcontext() if at_init else inductor.patch(emulate_precision_casts=True)
+    with contextlib.nullcontext() if at_init else model.disable_adapter(), torch.set_grad_enabled(at_init), rounding: yield at_init
 
 def reference_logps(model, items, pad_id:int, batches:list|None=None, batch_size:int=16, multiple:int=64, pack:bool=False,
                     autocast:bool=True)->torch.Tensor:
