@@ -130,7 +130,7 @@ def reference_mode(model,
     "`model` as the reference; yields whether it runs as the training step does (adapters at initialisation and `exact`)."
     # at initialisation the policy IS the reference: run it exactly as a training step does (grad mode, same batches, same
     # compiled graph) and step 1's loss is ln 2 to the last bit; otherwise switch the adapters off and skip autograd (no
-    # activations kept), with compiled graphs rounding each bf16 result as eager code does, as the training graph's saved ones are
+    # activations kept), with compiled graphs rounding each bf16 result where eager code would: step 1's loss within bf16 noise of ln 2
     at_init = exact and adapters_at_init(model)
     import torch._inductor.config as inductor
     rounding = contextlib.nullcontext() if at_init else inductor.patch(emulate_precision_casts=True)
