@@ -48,14 +48,14 @@ def _base_only(mods)->bool:
 
 def lora_projections(x, mods)->list:
     "Outputs of the LoRA linears `mods` that share the input `x`: their base weights and adapters in one matmul (B block-diagonal)."
-    if len(mods) > 1 and _base_only(mods):  # adapters off (the reference pass): the stacked base weights alone
-        return torch.nn.functional.linear(x, torch.cat([m.base_layer.weight for m in mods]).to(x.dtype)).split([m.out_features for m in mods], -1)
-    if len(mods) == 1 or not _fusable(mods): return [m(x) for m in mods]
+    base_only = len(mods) > 1 and _base_only(mods)  # adapters off (the reference pass): the stacked base weights alone
+    if len(mods) == 1 or not (base_only or _fusable(mods)): return [m(x) for m in mods]
+    w, sizes = torch.cat([m.base_layer.weight for m in mods]).to(x.dtype), [m.out_features for m in mods]
+    if base_only: return torch.nn.functional.linear(x, w).split(sizes, -1)
     ad = mods[0].active_adapters[0]
-    w = torch.cat([m.base_layer.weight for m in mods]).to(x.dtype)
     a = torch.cat([m.lora_A[ad].weight for m in mods]).to(x.dtype)
     b = torch.block_diag(*[m.lora_B[ad].weight for m in mods]).to(x.dtype)
-    return LoraProjection.apply(x, w, a, b, float(mods[0].scaling[ad])).split([m.out_features for m in mods], -1)
+    return LoraProjection.apply(x, w, a, b, float(mods[0].scaling[ad])).split(sizes, -1)
 
 # %% ../nbs/15_fused_lora.ipynb #dabc59bd
 def _fused_attention(self, hidden_states, position_embeddings=None, attention_mask=None, past_key_values=None, **kwargs):
