@@ -10,7 +10,7 @@ from pathlib import Path
 from .models import DEFAULT_MODEL, ModelSourceError, generate, is_main_process, load_model
 from .data import PreferenceDataError
 from .train import ConfigError, DPORunConfig, TrainingDiverged, load_run_data, run_pairs, train
-from .evaluate import evaluate_run, report_table, train_and_evaluate
+from .evaluate import evaluate_run, full_report, train_and_evaluate
 from .scale import LAUNCH_CONFIGS, bench_scaling, launch_config, scaling_table
 
 # %% auto #0
@@ -31,7 +31,7 @@ def run_main(cfg:DPORunConfig)->dict:
     print(f"model parameters: {s['model_params']:,}; LoRA r={cfg.lora_r} trainable: {s['trainable_params']:,}")
     loss = f"loss {s['first_loss']:.4f} -> {s['last_loss']:.4f}" if s["first_loss"] is not None else "no step logged (logging_steps > max_steps)"
     print(f"trained {s['steps']} steps in {s['train_seconds']} s: {loss}")
-    print(report_table(rep))
+    print(full_report(rep))
     for g in rep["generations"]: print(f"\nPROMPT: {g['prompt'][:200]}\n  before: {g['before'][:300]}\n  after:  {g['after'][:300]}")
     print(f"\nrun directory: {rep['run_dir']} (eval.json, plots/)\nwall time: {time.perf_counter() - start:.1f} s")
     return rep
@@ -43,15 +43,15 @@ def eval_run(run_dir=None, adapter=None, data=None, model:str=DEFAULT_MODEL, lim
         run_dir = Path(run_dir)
         if not (run_dir/"adapter").is_dir(): raise ConfigError(f"{run_dir} holds no trained adapter (run `dpo-course train` first)")
         cfg, adapter = DPORunConfig.from_toml(run_dir/"config.toml", output_dir=str(run_dir)), run_dir/"adapter"
-        pairs = run_pairs(cfg)[1]
+        train_pairs, pairs = run_pairs(cfg)[:2]
     else:
         if not (adapter and data): raise ConfigError("give a run directory, or both --adapter and --data")
         if not Path(adapter).is_dir(): raise ConfigError(f"adapter directory not found: {adapter}")
         cfg = DPORunConfig(model=model, data=data, limit=limit)
-        pairs = load_run_data(cfg)[0]
+        pairs = train_pairs = load_run_data(cfg)[0]
     base, tok = load_model(cfg.model)
-    rep = evaluate_run(PeftModel.from_pretrained(base, adapter), tok, pairs, cfg.beta, cfg.max_length)
-    print(report_table(rep))
+    rep = evaluate_run(PeftModel.from_pretrained(base, adapter), tok, pairs, cfg.beta, cfg.max_length, train_pairs=train_pairs)
+    print(full_report(rep))
     return rep
 
 def generate_answer(prompt:str, model:str=DEFAULT_MODEL, adapter:str|None=None, max_new_tokens:int=128)->str:

@@ -176,7 +176,10 @@ def to_triple(row:dict, fmt:str, file="data", where=None)->dict:
     chosen, rejected = (_messages(row, k, file, where, "assistant") for k in ("chosen", "rejected"))
     if not all(m["content"].strip() for m in chosen + rejected): raise SplitError("empty", "an answer is empty")
     if chosen == rejected: raise SplitError("identical", "chosen and rejected are identical")
-    return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+    triple = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+    if fmt == "instruction":  # the data's own reference answer (`output`), kept to score task fidelity; "" where there is none
+        triple["reference"] = row["output"] if isinstance(row.get("output"), str) else ""
+    return triple
 
 # %% ../nbs/03_data.ipynb #782982e3
 def _local_files(source:Path, split:str|None):

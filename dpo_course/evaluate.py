@@ -4,18 +4,22 @@
 
 # %% ../nbs/06_eval.ipynb #7fa27167
 from __future__ import annotations
-import json, time
+import json, re, time
+from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 import numpy as np
 import torch
+import torch.nn.functional as F
 from .data import pair_tokens
 from .loss import batch_scores
 from .models import generate, is_main_process
 from .train import DPORunConfig, _write_atomic, train
 
 # %% auto #0
-__all__ = ['bootstrap_ci', 'pair_scores', 'preference_report', 'report_table', 'compare_generations', 'evaluate_run',
-           'plot_report', 'figure_image', 'train_and_evaluate']
+__all__ = ['bootstrap_ci', 'pair_scores', 'preference_report', 'report_table', 'adapters_off', 'chat_answers', 'mean_ci',
+           'rouge_l', 'answer_kl', 'ngram_rates', 'separating_ngrams', 'outcome_report', 'outcome_table', 'full_report',
+           'verdict', 'evaluate_run', 'plot_report', 'figure_image', 'train_and_evaluate']
 
 # %% ../nbs/06_eval.ipynb #4402fb09
 def bootstrap_ci(values, n:int=2000, seed:int=0, level:float=0.95)->tuple[float, float]:
@@ -67,20 +71,157 @@ def report_table(rep:dict)->str:
               f"| mean reward margin | 0 | {fmt(rep['mean_margin'])} |"]
     return "\n".join(lines)
 
-# %% ../nbs/06_eval.ipynb #a681950d
-def compare_generations(model, tokenizer, prompts:list, max_new_tokens:int=64)->list[dict]:
-    "Reference (adapters off) and policy answers to each prompt, greedy."
-    rows = []
-    for p in prompts:
-        with model.disable_adapter(): before = generate(model, tokenizer, p, max_new_tokens)
-        rows.append(dict(prompt=p if isinstance(p, str) else p[-1]["content"], before=before,
-                         after=generate(model, tokenizer, p, max_new_tokens)))
-    return rows
+# %% ../nbs/06_eval.ipynb #49ade437
+def _chat_ids(tokenizer, prompts:list)->list[list[int]]:
+    "Token ids of each prompt (a user message or chat messages) through the chat template, ready for the answer."
+    chats = [[{"role": "user", "content": p}] if isinstance(p, str) else list(p) for p in prompts]
+    return [tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"] for c in chats]
 
-def evaluate_run(model, tokenizer, eval_pairs, beta:float=0.1, max_length:int=256, n_generations:int=3)->dict:
-    "Preference report and side-by-side generations of a trained PEFT model on held-out pairs."
+def adapters_off(model):
+    "A context in which `model` answers as the reference: LoRA adapters off (a model without adapters is its own reference)."
+    return model.disable_adapter() if hasattr(model, "disable_adapter") else nullcontext()
+
+def chat_answers(model, tokenizer, prompts:list, # user messages, or lists of chat messages
+                 max_new_tokens:int=64, # length limit of each answer
+                 batch_size:int=16, # prompts generated together
+                 adapters:bool=True, # False: answer as the reference
+                )->list[list[int]]:
+    "Greedy answer token ids (end-of-turn cut off) to each prompt, generated in left-padded batches."
+    ids, out, eos, pad = _chat_ids(tokenizer, prompts), [], tokenizer.eos_token_id, tokenizer.pad_token_id
+    model.eval()
+    for i in range(0, len(ids), batch_size):
+        part = ids[i:i + batch_size]; width = max(map(len, part))
+        input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in part], device=model.device)
+        mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in part], device=model.device)
+        with (nullcontext() if adapters else adapters_off(model)), torch.no_grad():
+            gen = model.generate(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
+                                 eos_token_id=eos, pad_token_id=pad)
+        out += [row[:row.index(eos)] if eos in row else row for row in gen[:, width:].tolist()]
+    return out
+
+# %% ../nbs/06_eval.ipynb #8c03de44
+def mean_ci(values)->dict:
+    "Mean of `values` with its 95% bootstrap interval."
+    return dict(mean=float(np.mean(values)), ci=bootstrap_ci(values))
+
+def rouge_l(predictions:list[str], references:list[str])->np.ndarray:
+    "ROUGE-L F1 of each prediction against its reference (Google's `rouge-score`, stemmed)."
+    from rouge_score import rouge_scorer
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    return np.array([scorer.score(ref, pred)["rougeL"].fmeasure for pred, ref in zip(predictions, references)], dtype=float)
+
+# %% ../nbs/06_eval.ipynb #0b0907ed
+def answer_kl(model, tokenizer, prompts:list, answers:list[list[int]], # answer token ids, e.g. from `chat_answers`
+              batch_size:int=8)->np.ndarray:
+    "Mean per-token KL(policy ‖ reference) over each answer, comparing the full next-token distributions at every answer position."
+    kls, ids = [], _chat_ids(tokenizer, prompts)
+    model.eval()
+    for i in range(0, len(ids), batch_size):
+        seqs = [p + a for p, a in zip(ids[i:i + batch_size], answers[i:i + batch_size])]
+        width = max(map(len, seqs))
+        input_ids = torch.tensor([s + [tokenizer.pad_token_id] * (width - len(s)) for s in seqs], device=model.device)
+        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=model.device)
+        scored = torch.zeros(len(seqs), width - 1, device=model.device)  # positions whose next token is an answer token
+        for j, (p, a) in enumerate(zip(ids[i:i + batch_size], answers[i:i + batch_size])): scored[j, len(p) - 1:len(p) - 1 + len(a)] = 1
+        with torch.no_grad():
+            logp = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float().log_softmax(-1)
+            with adapters_off(model): logq = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float().log_softmax(-1)
+            kl = F.kl_div(logq, logp, log_target=True, reduction="none").sum(-1)  # sum_v p(v) (log p(v) - log q(v))
+        kls += ((kl * scored).sum(-1) / scored.sum(-1).clamp(min=1)).tolist()
+    return np.array(kls, dtype=float)
+
+# %% ../nbs/06_eval.ipynb #3151ac6a
+def _words(text:str)->list[str]: return re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'"))
+
+def _answer_text(messages)->str: return " ".join(m["content"] for m in messages) if isinstance(messages, list) else str(messages)
+
+def ngram_rates(texts:list[str], ngrams:list[str])->list[float]:
+    "Share of `texts` that contain each word n-gram (case and punctuation ignored)."
+    padded = [f" {' '.join(_words(t))} " for t in texts]
+    return [sum(f" {g} " in t for t in padded) / max(len(texts), 1) for g in ngrams]
+
+def separating_ngrams(pairs, # preference pairs with `chosen`/`rejected` answers
+                      n:tuple=(1, 2, 3), # n-gram sizes
+                      top:int=5, # how many to return
+                      min_count:int=10, # in at least this many chosen answers
+                     )->list[dict]:
+    "The word n-grams whose share of chosen answers most exceeds their share of rejected ones (overlapping n-grams kept once)."
+    sides = {k: [_words(_answer_text(ex[k])) for ex in pairs] for k in ("chosen", "rejected")}
+    grams = {k: Counter(g for w in ws for g in {" ".join(w[i:i + m]) for m in n for i in range(len(w) - m + 1)}) for k, ws in sides.items()}
+    total = len(sides["chosen"])
+    ranked = sorted((g for g, c in grams["chosen"].items() if c >= min_count),
+                    key=lambda g: (grams["rejected"][g] - grams["chosen"][g], -len(g), g))
+    picked = []
+    for g in ranked:
+        if len(picked) == top: break
+        if not any(f" {g} " in f" {p} " or f" {p} " in f" {g} " for p in picked): picked.append(g)
+    return [dict(ngram=g, chosen=grams["chosen"][g] / total, rejected=grams["rejected"][g] / total) for g in picked]
+
+# %% ../nbs/06_eval.ipynb #b5199be9
+def outcome_report(model, tokenizer, eval_pairs, # held-out pairs; a `reference` column gives task fidelity
+                   train_pairs=None, # the training pairs, to find the n-grams that separate chosen from rejected
+                   n_prompts:int=100, max_new_tokens:int=64, n_generations:int=3, top_ngrams:int=5)->dict:
+    "Fidelity, KL to the reference, answer length and n-gram amplification, before and after, on held-out prompts."
+    k = min(n_prompts, len(eval_pairs))
+    prompts = [eval_pairs[i]["prompt"] for i in range(k)]
+    ids = {side: chat_answers(model, tokenizer, prompts, max_new_tokens, adapters=side == "after") for side in ("before", "after")}
+    text = {side: [tokenizer.decode(a, skip_special_tokens=True).strip() for a in v] for side, v in ids.items()}
+    length = {side: np.array([len(a) for a in v], dtype=float) for side, v in ids.items()}
+    rep = dict(prompts=k, max_new_tokens=max_new_tokens, kl=mean_ci(answer_kl(model, tokenizer, prompts, ids["after"])),
+               length_before=mean_ci(length["before"]), length_after=mean_ci(length["after"]),
+               length_change=mean_ci(length["after"] - length["before"]))
+    refs = eval_pairs["reference"][:k] if "reference" in eval_pairs.column_names else []
+    scored = [i for i, r in enumerate(refs) if r.strip()]
+    if scored:
+        fid = {side: rouge_l([text[side][i] for i in scored], [refs[i] for i in scored]) for side in text}
+        rep.update(fidelity_prompts=len(scored), fidelity_before=mean_ci(fid["before"]), fidelity_after=mean_ci(fid["after"]),
+                   fidelity_change=mean_ci(fid["after"] - fid["before"]))
+    if train_pairs is not None:
+        grams = separating_ngrams(train_pairs, top=top_ngrams)
+        rates = {side: ngram_rates(text[side], [g["ngram"] for g in grams]) for side in text}
+        rep["amplified"] = [dict(g, before=b, after=a) for g, b, a in zip(grams, rates["before"], rates["after"])]
+    shown = sorted(range(k), key=lambda i: len(prompts[i]) if isinstance(prompts[i], list) else 1)[:n_generations]  # one-turn prompts first
+    rep["generations"] = [dict(prompt=prompts[i] if isinstance(prompts[i], str) else prompts[i][-1]["content"], turns=len(prompts[i]) if isinstance(prompts[i], list) else 1,
+                               before=text["before"][i], after=text["after"][i]) for i in shown]
+    return rep
+
+# %% ../nbs/06_eval.ipynb #b6b8c0e6
+def _fmt(d)->str: return d if isinstance(d, str) else f"{d.get('acc', d.get('mean')):.3f} [{d['ci'][0]:.3f}, {d['ci'][1]:.3f}]"
+
+def outcome_table(rep:dict)->str:
+    "Markdown tables of `outcome_report` output: the cost measures, then the separating n-grams."
+    lines = [f"| cost measure ({rep['prompts']} held-out prompts) | before (reference) | after (policy) | paired change |", "|---|---|---|---|"]
+    if "fidelity_change" in rep:
+        lines.append(f"| task fidelity: ROUGE-L F1 vs reference answer | {_fmt(rep['fidelity_before'])} | {_fmt(rep['fidelity_after'])} | {_fmt(rep['fidelity_change'])} |")
+    lines += [f"| answer length, tokens (cap {rep['max_new_tokens']}) | {_fmt(rep['length_before'])} | {_fmt(rep['length_after'])} | {_fmt(rep['length_change'])} |",
+              f"| KL(policy ‖ reference), nats per answer token | 0 | {_fmt(rep['kl'])} | |"]
+    if rep.get("amplified"):
+        lines += ["", "| n-gram that separates chosen from rejected | in chosen (train) | in rejected (train) | answers before | answers after |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| \"{g['ngram']}\" | {g['chosen']:.1%} | {g['rejected']:.1%} | {g['before']:.1%} | {g['after']:.1%} |" for g in rep["amplified"]]
+    return "\n".join(lines)
+
+def full_report(rep:dict)->str:
+    "The preference table, the cost tables and the verdict of an `evaluate_run` report, as the main job prints them."
+    return f"{report_table(rep)}\n\n{outcome_table(rep)}\n\nverdict: {rep['verdict']}"
+
+def verdict(rep:dict)->str:
+    "One line: did the preference gain clear 0, and did task fidelity hold (its paired change not significantly below 0)?"
+    gain = rep["likelihood_gain"]["ci"][0] > 0
+    held = rep["fidelity_change"]["ci"][1] >= 0 if "fidelity_change" in rep else None
+    text = f"likelihood-preference gain {'clears' if gain else 'does not clear'} 0"
+    if held is None: return text + "; no reference answers, so task fidelity is not measured (see KL and length)"
+    return text + f"; task fidelity {'held (its change is not significantly below 0)' if held else 'fell (its whole interval is below 0)'}"
+
+# %% ../nbs/06_eval.ipynb #32dc7e64
+def evaluate_run(model, tokenizer, eval_pairs, beta:float=0.1, max_length:int=256, n_generations:int=3,
+                 train_pairs=None, # the training pairs (for the n-grams that separate chosen from rejected)
+                 n_prompts:int=100, # held-out prompts answered for the cost measures
+                 max_new_tokens:int=64)->dict:
+    "Preference report, cost measures and side-by-side answers of a trained PEFT model on held-out pairs."
     rep = preference_report(pair_scores(model, tokenizer, eval_pairs, max_length), beta)
-    rep["generations"] = compare_generations(model, tokenizer, [eval_pairs[i]["prompt"] for i in range(min(n_generations, len(eval_pairs)))])
+    rep.update(outcome_report(model, tokenizer, eval_pairs, train_pairs, n_prompts, max_new_tokens, n_generations))
+    rep["verdict"] = verdict(rep)
     return rep
 
 # %% ../nbs/06_eval.ipynb #385cdaf9
@@ -112,12 +253,14 @@ def figure_image(fig, # a matplotlib `Figure`
     return Image(buf.getvalue())
 
 # %% ../nbs/06_eval.ipynb #bb8b33bd
-def train_and_evaluate(cfg:DPORunConfig, n_generations:int=3)->dict:
+def train_and_evaluate(cfg:DPORunConfig, n_generations:int=3,
+                       **measure, # `evaluate_run` settings: n_prompts, max_new_tokens
+                      )->dict:
     "Train as `cfg` says, then measure before/after on the held-out pairs (on rank 0); writes `eval.json` and `plots/eval.png`."
     start = time.perf_counter()
     res = train(cfg)
     if not is_main_process(): return dict(summary=res.summary, run_dir=str(res.run_dir))  # other ranks only helped train
-    rep = evaluate_run(res.model, res.tokenizer, res.eval_pairs, cfg.beta, cfg.max_length, n_generations)
+    rep = evaluate_run(res.model, res.tokenizer, res.eval_pairs, cfg.beta, cfg.max_length, n_generations, res.train_pairs, **measure)
     rep.update(summary=res.summary, run_dir=str(res.run_dir))
     plot_report(rep, res.run_dir/"plots"/"eval.png")
     rep["wall_s"] = round(time.perf_counter() - start, 1)

@@ -13,8 +13,8 @@ from .evaluate import pair_scores
 from .train import DPORunConfig, read_metrics, train
 
 # %% auto #0
-__all__ = ['REFUSALS', 'short_run', 'trend', 'plot_runs', 'answer_lengths', 'first_marker_split', 'shared_prefix', 'seed_format',
-           'answer_logprob', 'refusal_share']
+__all__ = ['REFUSALS', 'short_run', 'trend', 'plot_runs', 'answer_lengths', 'seed_split', 'first_marker_split', 'shared_prefix',
+           'seed_format', 'answer_logprob', 'refusal_share']
 
 # %% ../nbs/10_failures.ipynb #0f6fefee
 def short_run(name:str, # run directory name under `root`
@@ -22,7 +22,7 @@ def short_run(name:str, # run directory name under `root`
               **overrides, # DPORunConfig fields to change
              )->dict:
     "A short real-model DPO run: its metrics, and the held-out log-prob drift of chosen and rejected answers."
-    cfg = DPORunConfig(**{**dict(data="instruction", limit=240, eval_size=16, batch_size=4, max_length=128, max_steps=10,
+    cfg = DPORunConfig(**{**dict(data="instruction", limit=240, eval_size=16, batch_size=4, max_length=128, max_steps=10, sft_weight=0.0,
                                  logging_steps=1, save_steps=0, output_dir=str(Path(root)/name)), **overrides})
     with contextlib.redirect_stdout(io.StringIO()): res = train(cfg)  # TRL prints every log dict; metrics.jsonl keeps them
     s = pair_scores(res.model, res.tokenizer, res.eval_pairs, max_length=cfg.max_length)
@@ -61,6 +61,12 @@ def answer_lengths(model, tokenizer, prompts:list, max_new_tokens:int=96, adapte
             out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id)
         lengths.append(int(out.shape[1] - enc["input_ids"].shape[1]))
     return lengths
+
+# %% ../nbs/10_failures.ipynb #970c3ab6
+def seed_split(chosen:str, rejected:str)->dict:
+    "The seed notebook's split, as it wrote it: `text.split(\"\\n\\nAssistant: \")`, prompt = part 0, answer = part 1."
+    c, r = chosen.split("\n\nAssistant: "), rejected.split("\n\nAssistant: ")
+    return dict(prompt=c[0], chosen=c[1] if len(c) > 1 else "", rejected=r[1] if len(r) > 1 else "")
 
 # %% ../nbs/10_failures.ipynb #9fb259a5
 def first_marker_split(chosen:str, rejected:str)->dict:

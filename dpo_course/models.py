@@ -13,7 +13,7 @@ import torch
 __all__ = ['DEFAULT_MODEL', 'GGUF_PACKAGE', 'GGUF_FILE', 'IM_END', 'process_rank', 'is_main_process', 'get_logger',
            'ModelSourceError', 'hub_offline', 'cache_dir', 'gguf_path', 'fix_special_tokens', 'quiet_hf',
            'convert_gguf', 'resolve_model', 'pick_device', 'pick_dtype', 'runtime_settings', 'load_model',
-           'load_tokenizer', 'generate', 'tiny_model']
+           'load_tokenizer', 'generate', 'tiny_model', 'environment']
 
 # %% ../nbs/01_models.ipynb #f3d18800
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -233,3 +233,14 @@ def tiny_model(tokenizer, # tokenizer whose vocabulary and special tokens the mo
                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048, tie_word_embeddings=True,
                       bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     return LlamaForCausalLM(cfg)
+
+# %% ../nbs/01_models.ipynb #5ca7025b
+def environment()->dict:
+    "When, where and with what a result was measured: date, machine (GPU name or CPU), cores and package versions."
+    import datetime, importlib.metadata as md, platform
+    versions = {"python": platform.python_version()}
+    for name in ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "rouge-score", "unsloth"):
+        try: versions[name] = md.version(name)
+        except md.PackageNotFoundError: pass
+    machine = torch.cuda.get_device_name() if torch.cuda.is_available() else f"{platform.machine()} CPU"
+    return dict(date=datetime.date.today().isoformat(), machine=machine, cpu_cores=os.cpu_count(), versions=versions)

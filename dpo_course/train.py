@@ -39,7 +39,7 @@ class DPORunConfig:
     output_dir: str = "runs/dpo" # run directory
     beta: float = 0.1 # DPO temperature: the pull towards the reference
     loss_type: str = "sigmoid" # one of dpo_course.loss.LOSS_TYPES
-    sft_weight: float = 0.0 # weight of an added NLL loss on the chosen answers (RPO); keeps their likelihood up
+    sft_weight: float = 0.2 # weight of an added NLL loss on the chosen answers (RPO); 0.2 kept task fidelity in the sweep lesson; 0 = plain DPO
     learning_rate: float = 1e-3 # peak learning rate (cosine schedule, 5% warm-up)
     batch_size: int = 8 # pairs per device step
     grad_accum: int = 1 # device steps per optimizer step
@@ -191,6 +191,7 @@ class RunResult:
     model: object = field(repr=False, default=None)
     tokenizer: object = field(repr=False, default=None)
     eval_pairs: object = field(repr=False, default=None)
+    train_pairs: object = field(repr=False, default=None)
 
 def _dpo_args(cfg, run_dir, device, dtype):
     from trl import DPOConfig
@@ -221,6 +222,7 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     if not cfg.resume and (run_dir/"summary.json").exists(): raise ConfigError(f"{run_dir} already holds a finished run: choose another output_dir or set resume")
     if model is None: resolve_model(cfg.model)  # a missing model fails at once, before the data is read
     train_pairs, eval_pairs, report = run_pairs(cfg)  # data and model first: bad input fails before anything is written
+    if "reference" in train_pairs.column_names: train_pairs = train_pairs.remove_columns("reference")  # evaluation's, not the trainer's
     log.info(f"data: {report}; training on {len(train_pairs)}, holding out {len(eval_pairs)}")
     if model is None: model, tokenizer = load_model(cfg.model)
     train_pairs, fit = fit_to_length(train_pairs, tokenizer, cfg.max_length, cfg.data)
@@ -259,7 +261,7 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
         if cfg.merge: model.merge_and_unload().save_pretrained(run_dir/"merged"); tokenizer.save_pretrained(run_dir/"merged")
         plot_metrics(metrics, run_dir/"plots")
         _write_atomic(run_dir/"summary.json", json.dumps(summary, indent=2))
-    return RunResult(run_dir, summary, model, tokenizer, eval_pairs)
+    return RunResult(run_dir, summary, model, tokenizer, eval_pairs, train_pairs)
 
 
 # %% ../nbs/05_train.ipynb #d09f69dd

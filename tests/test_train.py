@@ -25,7 +25,7 @@ def test_toml_round_trip(tmp_path):
 
 def tiny_run(tok, out, **kw):
     cfg = DPORunConfig(output_dir=str(out), limit=40, eval_size=8, batch_size=4, max_steps=4, save_steps=2,
-                       logging_steps=1, learning_rate=1e-2, **kw)
+                       logging_steps=1, learning_rate=1e-2, **{"sft_weight": 0.0, **kw})
     return cfg, train(cfg, model=tiny_model(tok), tokenizer=tok)
 
 

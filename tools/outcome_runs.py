@@ -1,0 +1,55 @@
+"""The runs behind the course's outcome results, on one GPU: the instruction-data sweep (bench/sweep.json) and the HH-RLHF run (bench/hh_gpu.json).
+
+python tools/outcome_runs.py hh runs/hh                      # HH-RLHF harmless-base: 2 epochs, 300 held out -> bench/hh_gpu.json
+python tools/outcome_runs.py sweep runs/sweep --processes 6  # the instruction-data grid, 6 runs at a time
+python tools/outcome_runs.py sweep runs/sweep2 --processes 6 --keep bench/sweep.json  # only the grid points the file lacks
+python tools/outcome_runs.py collect runs/sweep              # rows of every finished sweep run -> bench/sweep.json
+"""
+import argparse, json, sys
+from dataclasses import replace
+from pathlib import Path
+from dpo_course.evaluate import train_and_evaluate
+from dpo_course.models import environment
+from dpo_course.sweep import SWEEP_KEYS, DPORunConfig, grid, read_row, run_name, sweep, sweep_table, write_sweep
+from dpo_course.train import read_metrics
+
+HH = dict(data="hh-rlhf", engine="trl", eval_size=300, max_steps=250, batch_size=16, max_length=1024, learning_rate=5e-4, beta=0.1, sft_weight=0.0,
+          save_steps=0, logging_steps=5)
+# the main job's run (instruction data, 8 pairs a step, 256 tokens, 100 held out) at each point of the grid
+GRID = [dict(learning_rate=(1e-4, 3e-4, 1e-3), beta=(0.1, 0.5), sft_weight=(0.0, 1.0), max_steps=(44,)),
+        dict(learning_rate=(3e-4, 1e-3), beta=(0.1,), sft_weight=(0.0, 1.0), max_steps=(22,)),
+        dict(learning_rate=(5e-4,), beta=(0.1,), sft_weight=(0.0, 0.2), max_steps=(44,)),
+        dict(learning_rate=(1e-3,), beta=(0.1, 0.5), sft_weight=(0.2,), max_steps=(44,)),
+        dict(learning_rate=(1e-3,), beta=(0.1,), sft_weight=(0.5,), max_steps=(44,))]
+
+def hh(root:str, out:str="bench/hh_gpu.json", **over):
+    cfg = DPORunConfig(**{**HH, "output_dir": root, **over})
+    rep = train_and_evaluate(cfg, n_generations=5, n_prompts=100, max_new_tokens=128)
+    res = dict(environment(), command=" ".join(sys.argv), config=cfg.__dict__, report=rep, metrics=read_metrics(root))
+    Path(out).write_text(json.dumps(res, indent=1)); print(f"wrote {out}")
+
+def configs(root:str, **over):
+    base = DPORunConfig(output_dir=root, save_steps=0, logging_steps=4)
+    return [replace(c, **over) for axes in GRID for c in grid(base, **axes)]
+
+def collect(root:str, out:str="bench/sweep.json", keep:list=()):
+    dirs = sorted(p.parent for p in Path(root).glob("*/eval.json"))
+    rows = list(keep) + [read_row(d) for d in dirs]
+    write_sweep(rows, out, command=f"python tools/outcome_runs.py sweep {root} (grid {GRID})")
+    print(sweep_table(rows)); print(f"wrote {out} ({len(rows)} runs)")
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(); p.add_argument("what", choices=("hh", "sweep", "collect")); p.add_argument("root")
+    p.add_argument("--processes", type=int, default=1); p.add_argument("--out")
+    p.add_argument("--smoke", action="store_true", help="a few steps and pairs per run, to check the plumbing")
+    p.add_argument("--keep", help="a sweep file whose runs are kept and not run again")
+    a = p.parse_args()
+    over = dict(max_steps=2, eval_size=8, limit=40) if a.smoke else {}
+    if a.what == "hh": hh(a.root, a.out or "bench/hh_gpu.json", **{**over, "max_length": 512} if a.smoke else {})
+    elif a.what == "sweep":
+        keep = json.loads(Path(a.keep).read_text())["rows"] if a.keep else []
+        done = {run_name(DPORunConfig(**{k: r[k] for k in SWEEP_KEYS})) for r in keep}
+        cfgs = [c for c in configs(a.root, **over) if run_name(c) not in done]
+        sweep(cfgs[:2] if a.smoke else cfgs, processes=a.processes)
+        collect(a.root, a.out or "bench/sweep.json", keep)
+    else: collect(a.root, a.out or "bench/sweep.json")
