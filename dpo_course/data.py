@@ -11,9 +11,10 @@ from pathlib import Path
 from datasets import Dataset
 
 # %% auto #0
-__all__ = ['HUMAN', 'ASSISTANT', 'COURSE_DATA', 'HUB_LOCAL', 'FORMATS', 'SplitError', 'hh_turns', 'hh_text', 'split_hh_dialogue',
-           'fetch_course_data', 'data_dir', 'PreferenceDataError', 'LoadReport', 'detect_format', 'to_triple',
-           'load_preferences', 'train_eval_split', 'pair_tokens', 'TokenView', 'show_tokens', 'length_report']
+__all__ = ['HUMAN', 'ASSISTANT', 'COURSE_DATA', 'HUB_LOCAL', 'FORMATS', 'ROLES', 'SplitError', 'hh_turns', 'hh_text',
+           'split_hh_dialogue', 'fetch_course_data', 'data_dir', 'PreferenceDataError', 'LoadReport', 'detect_format',
+           'to_triple', 'load_preferences', 'train_eval_split', 'pair_tokens', 'TokenView', 'show_tokens',
+           'length_report']
 
 # %% ../nbs/03_data.ipynb #29c087ee
 HUMAN, ASSISTANT = "\n\nHuman:", "\n\nAssistant:"
@@ -148,14 +149,22 @@ def _text(row, key, file, where):
     if not isinstance(v, str): raise PreferenceDataError(file, where, key, f"expected a string, got {type(v).__name__}")
     return v
 
+ROLES = ("system", "user", "assistant")
+
 def _messages(row, key, file, where, role):
-    "A string as one message of `role`, or a validated list of messages."
+    "A string as one message of `role`, or a validated list of messages (known roles; a prompt ends on a user turn, answers are the assistant's)."
     v = row.get(key)
-    if isinstance(v, list):
-        if not v or not all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in v):
-            raise PreferenceDataError(file, where, key, "expected a non-empty list of {'role': str, 'content': str} messages")
-        return [{"role": m["role"], "content": m["content"]} for m in v]
-    return [{"role": role, "content": _text(row, key, file, where)}]
+    if not isinstance(v, list): return [{"role": role, "content": _text(row, key, file, where)}]
+    if not v or not all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in v):
+        raise PreferenceDataError(file, where, key, "expected a non-empty list of {'role': str, 'content': str} messages")
+    msgs = [{"role": m["role"], "content": m["content"]} for m in v]
+    if (bad := next((m["role"] for m in msgs if m["role"] not in ROLES), None)) is not None:
+        raise PreferenceDataError(file, where, key, f"unknown role {bad!r} (expected one of {', '.join(ROLES)})")
+    if role == "assistant" and (bad := next((m["role"] for m in msgs if m["role"] != "assistant"), None)):
+        raise PreferenceDataError(file, where, key, f"an answer holds assistant messages only, got a {bad!r} message")
+    if role == "user" and msgs[-1]["role"] != "user":
+        raise PreferenceDataError(file, where, key, f"the prompt must end on a user turn, it ends on {msgs[-1]['role']!r}")
+    return msgs
 
 def detect_format(columns, file="data")->str:
     "The preference layout (`explicit`, `instruction` or `hh`) that `columns` hold."

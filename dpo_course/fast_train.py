@@ -12,7 +12,7 @@ from .graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, regi
 from .lora import apply_lora, lora_config
 from .models import get_logger, process_rank
 from .speed import FastDPO, batch_order, compile_layers, real_tokens, tokenize_pairs
-from .train import ConfigError, MetricsFile, TrainingDiverged, _checkpoints, _json_lines, latest_checkpoint
+from .train import ConfigError, MetricsFile, TrainingDiverged, _json_lines, latest_checkpoint, promote_checkpoint
 
 # %% auto #0
 __all__ = ['save_checkpoint', 'load_checkpoint', 'reference_batches', 'fast_fit']
@@ -26,9 +26,7 @@ def save_checkpoint(fast:FastDPO, run_dir:Path, step:int, tokenizer=None, keep:i
     if tokenizer is not None: tokenizer.save_pretrained(stage)
     torch.save(fast.opt.state_dict(), stage/"optimizer.pt"); torch.save(fast.sched.state_dict(), stage/"scheduler.pt")
     (stage/"trainer_state.json").write_text(json.dumps({"global_step": step, "engine": "fast"}))
-    shutil.rmtree(run_dir/name, ignore_errors=True); os.replace(stage, run_dir/name)
-    for old in _checkpoints(run_dir)[:-keep]: shutil.rmtree(old)
-    return run_dir/name
+    return promote_checkpoint(stage, run_dir, step, keep)
 
 def load_checkpoint(fast:FastDPO, ckpt:Path)->int:
     "Restore adapter, optimizer and scheduler from `ckpt`; returns its step."

@@ -214,10 +214,12 @@ class GraphedDPO(FastDPO):
 
     def _shape(self, items)->dict: return batch_shape(items, self.row_len, share=self.share_prompt, flat=self.flat)
 
+    def _key(self, n_pairs:int, shape:dict)->tuple: return (n_pairs,) + tuple(shape.values())  # a short last batch has buffers of its own
+
     def _load(self, items, ref=None, shape:dict|None=None)->tuple:
-        "Copy a batch (and its reference log-probs) into the static device buffers of its `shape` (found if not given); returns the shape key."
+        "Copy a batch (and its reference log-probs) into the static device buffers of its pair count and `shape` (found if not given); returns that key."
         shape = shape or self._shape(items)
-        host, key = static_batch(items, self.pad_id, **shape), tuple(shape.values())
+        host, key = static_batch(items, self.pad_id, **shape), self._key(len(items), shape)
         if ref is not None: host["ref"] = ref.float()
         buf, cuda = self.bufs.setdefault(key, {}), self.model.device.type == "cuda"
         for k, v in host.items():
@@ -283,7 +285,7 @@ class GraphedDPO(FastDPO):
         shapes = {}  # shape key → (a batch of that shape, the shape)
         for idx in batches:
             shape = self._shape([items[i] for i in idx])
-            shapes.setdefault(("train",) + tuple(shape.values()), (idx, shape))
+            shapes.setdefault(("train",) + self._key(len(idx), shape), (idx, shape))
         todo = sorted((k for k in shapes if k not in self.captured), key=lambda k: _shape_size(shapes[k][1]), reverse=True)
         load = lambda key: self._load([items[i] for i in shapes[key][0]], torch.zeros(len(shapes[key][0]), 2), shapes[key][1])
         for key in todo:  # every shape's eager run (compilation) first, while the pool is small ...

@@ -4,16 +4,15 @@
 
 # %% ../nbs/01_models.ipynb #fd8492e9
 from __future__ import annotations
-import contextlib, importlib.util, logging, os, shutil, socket, sys, tempfile
+import contextlib, importlib.util, json, logging, os, shutil, sys, tempfile
 from pathlib import Path
-from urllib.parse import urlparse
 import torch
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'GGUF_PACKAGE', 'GGUF_FILE', 'IM_END', 'process_rank', 'is_main_process', 'get_logger',
            'ModelSourceError', 'hub_offline', 'cache_dir', 'gguf_path', 'fix_special_tokens', 'quiet_hf',
-           'convert_gguf', 'resolve_model', 'pick_device', 'pick_dtype', 'runtime_settings', 'load_model',
-           'load_tokenizer', 'generate', 'tiny_model', 'environment']
+           'convert_gguf', 'refuse_custom_code', 'resolve_model', 'pick_device', 'pick_dtype', 'runtime_settings',
+           'no_remote_code', 'load_model', 'load_tokenizer', 'generate', 'tiny_model', 'environment']
 
 # %% ../nbs/01_models.ipynb #f3d18800
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -51,15 +50,15 @@ class ModelSourceError(ValueError):
 # %% ../nbs/01_models.ipynb #e9a23303
 def _truthy(v): return str(v).strip().lower() in ("1", "true", "yes", "on")
 
-def hub_offline(timeout:float=2.0, # seconds to wait for a TCP connection
+def hub_offline(timeout:float=2.0, # seconds to wait for each step of one HTTP(S) request
                )->bool:
-    "True if the Hugging Face Hub can't be used: `HF_HUB_OFFLINE` is set, or its endpoint doesn't answer."
+    "True if the Hugging Face Hub can't be used: `HF_HUB_OFFLINE` is set, or its endpoint doesn't answer one HTTP(S) request (through any configured proxy)."
+    import urllib.error, urllib.request
     if _truthy(os.environ.get("HF_HUB_OFFLINE", "")) or _truthy(os.environ.get("TRANSFORMERS_OFFLINE", "")): return True
-    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        with socket.create_connection((url.hostname, port), timeout=timeout): return False
-    except OSError: return True
+    url = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/") + "/api/models?limit=1"
+    try: urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close(); return False
+    except urllib.error.HTTPError as e: return e.code >= 500  # 4xx: the Hub answered; 5xx: it (or a proxy) failed
+    except Exception: return True  # refused, reset, timed out, TLS or proxy failure: use the offline sources
 
 # %% ../nbs/01_models.ipynb #d91f75a5
 def cache_dir()->Path:
@@ -125,11 +124,20 @@ def _hub_cache(name):
     try: return Path(snapshot_download(name, local_files_only=True))
     except Exception: return None
 
+def refuse_custom_code(path:Path):
+    "Raise `ModelSourceError` if the model folder at `path` asks to run its own Python code (`auto_map`): the course never runs it."
+    for f in ("config.json", "tokenizer_config.json"):
+        try: cfg = json.loads((Path(path)/f).read_text())
+        except (OSError, ValueError): continue
+        if isinstance(cfg, dict) and "auto_map" in cfg:
+            raise ModelSourceError(f"{Path(path)/f} asks to run the model folder's own Python code (auto_map); "
+                                   "dpo-course never runs code from a model folder: use a model that transformers supports without it")
+
 def resolve_model(name:str=DEFAULT_MODEL, # hub id or local directory
                  )->tuple[str, str]:
-    "Where to load `name` from, as `(path_or_id, source description)`."
+    "Where to load `name` from, as `(path_or_id, source description)`; a folder that asks to run its own code is refused."
     path = Path(name).expanduser()
-    if path.is_dir(): return str(path), f"local directory {path}"
+    if path.is_dir(): refuse_custom_code(path); return str(path), f"local directory {path}"
     if name.startswith((".", "/", "~")):
         raise ModelSourceError(f"Model directory not found: {name} (resolved to {path.resolve()})")
     if not hub_offline(): return name, f"Hugging Face Hub ({name})"
@@ -167,16 +175,24 @@ def _want_unsloth(use_unsloth, device):
     if use_unsloth and not available: raise ModelSourceError("Unsloth is not installed: `pip install 'dpo-course[unsloth]'` on a GPU machine")
     return bool(use_unsloth)
 
+@contextlib.contextmanager
+def no_remote_code():
+    "Turn transformers' refusal of a hub model's own code (`trust_remote_code=False`) into a `ModelSourceError`."
+    try: yield
+    except ValueError as e:
+        if "trust_remote_code" not in str(e): raise
+        raise ModelSourceError(f"the model asks to run its own Python code; dpo-course never runs code from a model ({str(e).splitlines()[0][:200]})") from None
+
 def _open_tokenizer(path):
     from transformers import AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(path)
+    with no_remote_code(): tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     tok.clean_up_tokenization_spaces = False
     return tok
 
 def _load_unsloth(path, dtype, load_in_4bit, max_seq_length):
     from unsloth import FastLanguageModel
-    model, tok = FastLanguageModel.from_pretrained(path, dtype=dtype, load_in_4bit=load_in_4bit, max_seq_length=max_seq_length)
+    model, tok = FastLanguageModel.from_pretrained(path, dtype=dtype, load_in_4bit=load_in_4bit, max_seq_length=max_seq_length, trust_remote_code=False)
     model._dpo_course_unsloth = True
     return model, tok
 
@@ -200,7 +216,7 @@ def load_model(name:str=DEFAULT_MODEL, # hub id or local directory
     if load_in_4bit:
         from transformers import BitsAndBytesConfig
         kw["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
-    with quiet_hf(): model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kw)
+    with quiet_hf(), no_remote_code(): model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, trust_remote_code=False, **kw)
     if not load_in_4bit: model.to(device)
     return model, _open_tokenizer(path)
 

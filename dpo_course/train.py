@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #160c2e98
 from __future__ import annotations
-import dataclasses, json, os, shutil, tempfile, time, tomllib
+import dataclasses, json, math, os, shutil, tempfile, time, tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import torch
@@ -14,9 +14,10 @@ from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, 
 from .loss import LOSS_TYPES
 
 # %% auto #0
-__all__ = ['DATA_SHORTCUTS', 'ENGINES', 'PLOTS', 'ConfigError', 'DPORunConfig', 'load_run_data', 'run_pairs', 'MetricsFile',
-           'read_metrics', 'TrainingDiverged', 'latest_checkpoint', 'course_trainer_class', 'fit_to_length',
-           'RunResult', 'train', 'plot_metrics']
+__all__ = ['DATA_SHORTCUTS', 'ENGINES', 'RESUME_FREE', 'PLOTS', 'ConfigError', 'DPORunConfig', 'load_run_data',
+           'check_output_dir', 'run_pairs', 'MetricsFile', 'read_metrics', 'TrainingDiverged', 'latest_checkpoint',
+           'checkpoint_problem', 'promote_checkpoint', 'course_trainer_class', 'fit_to_length', 'RunResult',
+           'check_resume', 'train', 'plot_metrics']
 
 # %% ../nbs/05_train.ipynb #e57bb50b
 DATA_SHORTCUTS = {"instruction": ("llms-from-scratch-preference/instruction-data-with-preference.json", None),
@@ -59,6 +60,7 @@ class DPORunConfig:
             v, t = getattr(self, f.name), {"str": str, "int": int, "float": (int, float), "bool": bool}[f.type]
             if not isinstance(v, t) or (f.type in ("int", "float") and isinstance(v, bool)):
                 raise ConfigError(f"config key {f.name!r}: expected {f.type}, got {type(v).__name__} ({v!r})")
+            if f.type == "float" and not math.isfinite(v): raise ConfigError(f"config key {f.name!r}: must be a finite number, got {v}")
         if self.sft_weight < 0: raise ConfigError(f"config key 'sft_weight': must be >= 0, got {self.sft_weight}")
         for k in ("beta", "learning_rate", "batch_size", "grad_accum", "max_steps", "max_length", "lora_r", "lora_alpha", "logging_steps"):
             if getattr(self, k) <= 0: raise ConfigError(f"config key {k!r}: must be > 0, got {getattr(self, k)}")
@@ -91,6 +93,17 @@ def load_run_data(cfg:DPORunConfig):
     if cfg.data in DATA_SHORTCUTS and not source.startswith("Anthropic/"): source = data_dir()/source
     return load_preferences(source, split=cfg.split or split, limit=cfg.limit or None)
 
+def check_output_dir(path)->Path:
+    "`path` resolved (links followed) if it lies inside the working directory, the temporary directory or a root in `DPO_COURSE_OUTPUT_ROOTS`; else `ConfigError`."
+    if not str(path).strip(): raise ConfigError("config key 'output_dir': empty; name a run directory, e.g. runs/dpo")
+    resolved = Path(path).expanduser().resolve()
+    roots = [Path.cwd(), Path(tempfile.gettempdir())] + [Path(r) for r in os.environ.get("DPO_COURSE_OUTPUT_ROOTS", "").split(os.pathsep) if r]
+    roots = [r.expanduser().resolve() for r in roots if r.expanduser().resolve() != Path("/")]
+    if resolved == Path.cwd().resolve() or not any(resolved != r and resolved.is_relative_to(r) for r in roots):
+        raise ConfigError(f"config key 'output_dir': {str(path)!r} resolves to {resolved}, which is not inside the working directory ({roots[0]}) "
+                          f"or the temporary directory; choose a folder inside them, or allow its parent with DPO_COURSE_OUTPUT_ROOTS")
+    return resolved
+
 def run_pairs(cfg:DPORunConfig):
     "`(train, eval, report)` pairs of a run, split with the run's seed."
     pairs, report = load_run_data(cfg)
@@ -115,10 +128,12 @@ class MetricsFile(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kw):
         if state.is_world_process_zero and logs and "loss" in logs: self.write(state.global_step, logs)
     def write(self, step:int, logs:dict):
-        "Append one record."
-        rec = {"step": step, **logs, "elapsed_s": round(time.perf_counter() - self.start, 3)}
+        "Append one record (valid JSON: a NaN or infinite value is written as null and its key listed under `non_finite`)."
+        bad = [k for k, v in logs.items() if isinstance(v, float) and not math.isfinite(v)]
+        rec = {"step": step, **{k: None if k in bad else v for k, v in logs.items()}, "elapsed_s": round(time.perf_counter() - self.start, 3)}
+        if bad: rec["non_finite"] = bad
         if torch.cuda.is_available(): rec["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
-        with open(self.path, "a") as f: f.write(json.dumps(rec) + "\n")
+        with open(self.path, "a") as f: f.write(json.dumps(rec, allow_nan=False) + "\n")
 
 def _json_lines(path:Path)->list[dict]:
     "The records of a JSON-lines file, without a last line that a kill cut short."
@@ -146,6 +161,27 @@ def latest_checkpoint(run_dir)->Path|None:
     "Newest complete `checkpoint-N` folder in `run_dir`."
     return (_checkpoints(run_dir) or [None])[-1]
 
+def checkpoint_problem(ckpt:Path, state:bool=True)->str|None:
+    "Why `ckpt` can't be used (its trainer state, when `state`, or adapter missing, unreadable or non-finite), or `None` when it is sound."
+    from safetensors import safe_open
+    try:
+        if state: json.loads((ckpt/"trainer_state.json").read_text())
+        with safe_open(str(ckpt/"adapter_model.safetensors"), "pt") as f:
+            if not all(torch.isfinite(f.get_tensor(k)).all() for k in f.keys()): return "its adapter weights are NaN or infinite"
+    except Exception as e: return f"{type(e).__name__}: {str(e)[:160]}"
+    return None
+
+def promote_checkpoint(stage:Path, run_dir:Path, step:int, keep:int=2)->Path:
+    "Move a checkpoint written in `stage` into `run_dir` if its weights are sound (else `TrainingDiverged`); keep this run's `keep` newest."
+    if (why := checkpoint_problem(stage)) is not None:
+        shutil.rmtree(stage, ignore_errors=True); last = latest_checkpoint(run_dir)
+        raise TrainingDiverged(f"step {step}: the run diverged: the checkpoint's {why.removeprefix('its ')} (it was not kept); likely cause: "
+                               f"a learning rate too high. " + (f"Last good checkpoint: {last}" if last else "No checkpoint was written yet."))
+    dest = run_dir/stage.name
+    shutil.rmtree(dest, ignore_errors=True); os.replace(stage, dest)
+    for old in _checkpoints(run_dir)[:-keep]: shutil.rmtree(old)
+    return dest
+
 def _diverged(trainer, loss)->TrainingDiverged:
     step, ckpt, a = trainer.state.global_step + 1, latest_checkpoint(trainer.args.output_dir), trainer.args
     causes = [f"learning rate too high ({a.learning_rate:g}: try 3-10x lower)"] + (["fp16 overflow (use bf16 or fp32)"] if a.fp16 else [])
@@ -166,9 +202,7 @@ def course_trainer_class():
             try: super()._save_checkpoint(model, trial)
             finally: del self._get_output_dir
             self.accelerator.wait_for_everyone()  # every process has written its part (its RNG state) into .staging/
-            if not self.args.should_save: return
-            shutil.rmtree(run_dir/name, ignore_errors=True); os.replace(stage/name, run_dir/name)
-            for old in _checkpoints(run_dir)[:-self.args.save_total_limit]: shutil.rmtree(old)
+            if self.args.should_save: promote_checkpoint(stage/name, run_dir, self.state.global_step, self.args.save_total_limit)
     return CourseDPOTrainer
 
 def fit_to_length(pairs, tokenizer, max_length:int, source="data"):
@@ -193,6 +227,25 @@ class RunResult:
     eval_pairs: object = field(repr=False, default=None)
     train_pairs: object = field(repr=False, default=None)
 
+RESUME_FREE = ("resume", "output_dir", "save_steps", "logging_steps") # settings a resumed run may change
+
+def check_resume(cfg:DPORunConfig)->Path|None:
+    "The checkpoint to resume `cfg` from, after checking that the run is unfinished, was started with the same settings and that its checkpoint is sound."
+    run_dir = Path(cfg.output_dir)
+    if (run_dir/"summary.json").exists():
+        raise ConfigError(f"{run_dir} holds a finished run ({json.loads((run_dir/'summary.json').read_text()).get('steps')} steps): nothing to resume; "
+                          "start a new output_dir to train more")
+    if (run_dir/"config.toml").exists():
+        saved = DPORunConfig.from_toml(run_dir/"config.toml", output_dir=cfg.output_dir)
+        if differ := [f.name for f in fields(cfg) if f.name not in RESUME_FREE and getattr(saved, f.name) != getattr(cfg, f.name)]:
+            raise ConfigError(f"{run_dir} was started with other settings: " + ", ".join(f"{k} = {getattr(saved, k)!r} there, {getattr(cfg, k)!r} now" for k in differ)
+                              + "; resume with the run's own settings (its config.toml), or start a new output_dir")
+    ckpt = latest_checkpoint(run_dir)
+    if ckpt is not None and (why := checkpoint_problem(ckpt)) is not None:
+        sound = next((c for c in reversed(_checkpoints(run_dir)[:-1]) if checkpoint_problem(c) is None), None)
+        raise ConfigError(f"{ckpt} is damaged ({why}); " + (f"{sound} is sound: move the damaged one aside, then resume" if sound else "no sound checkpoint is left: start a new output_dir"))
+    return ckpt
+
 def _dpo_args(cfg, run_dir, device, dtype):
     from trl import DPOConfig
     losses = dict(loss_type=[cfg.loss_type, "sft"], loss_weights=[1.0, cfg.sft_weight]) if cfg.sft_weight else dict(loss_type=cfg.loss_type)
@@ -211,15 +264,20 @@ def _save_adapter(trainer, run_dir:Path):
     trainer.save_model(str(stage)); trainer.accelerator.wait_for_everyone()
     if not is_main_process(): return
     (stage/"training_args.bin").unlink(missing_ok=True)
+    if (why := checkpoint_problem(stage, state=False)) is not None: shutil.rmtree(stage); raise TrainingDiverged(f"the run diverged: the final adapter's {why.removeprefix('its ')}")
     shutil.rmtree(run_dir/"adapter", ignore_errors=True); os.replace(stage, run_dir/"adapter")
 
 def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     "Run DPO as `cfg` says, writing config, metrics, plots, checkpoints, adapter and summary to `cfg.output_dir` (rank 0 writes)."
     start, log, main, processes = time.time(), get_logger(), is_main_process(), process_rank()[2]
-    run_dir = Path(cfg.output_dir)
+    run_dir = Path(cfg.output_dir); check_output_dir(cfg.output_dir)
     if cfg.engine == "fast" and processes > 1: raise ConfigError("engine 'fast' runs in one process: use engine 'trl' under accelerate launch or torchrun")
-    resume_from = latest_checkpoint(run_dir) if cfg.resume else None
+    resume_from = check_resume(cfg) if cfg.resume else None
     if not cfg.resume and (run_dir/"summary.json").exists(): raise ConfigError(f"{run_dir} already holds a finished run: choose another output_dir or set resume")
+    if run_dir.exists() and not run_dir.is_dir(): raise ConfigError(f"config key 'output_dir': {run_dir} is a file, not a folder")
+    if not cfg.resume and run_dir.exists() and any(run_dir.iterdir()):
+        raise ConfigError(f"{run_dir} is not empty: a run writes only into a new or empty folder, so that it never mixes with or deletes "
+                          "files it did not make; choose another output_dir, or set resume to continue the run it holds")
     if model is None: resolve_model(cfg.model)  # a missing model fails at once, before the data is read
     train_pairs, eval_pairs, report = run_pairs(cfg)  # data and model first: bad input fails before anything is written
     if "reference" in train_pairs.column_names: train_pairs = train_pairs.remove_columns("reference")  # evaluation's, not the trainer's
@@ -275,7 +333,7 @@ def plot_metrics(metrics:list[dict], out_dir)->list[Path]:
     paths = []
     for name, keys in PLOTS.items():
         fig = Figure(figsize=(5, 3)); ax = fig.subplots()
-        for k in keys: ax.plot([m["step"] for m in metrics if k in m], [m[k] for m in metrics if k in m], marker=".", label=k)
+        for k in keys: ax.plot([m["step"] for m in metrics if m.get(k) is not None], [m[k] for m in metrics if m.get(k) is not None], marker=".", label=k)
         ax.set(xlabel="step", title=name.replace("_", " ")); ax.legend(); fig.tight_layout()
         tmp = out_dir/f".{name}.tmp.png"; fig.savefig(tmp, dpi=80); os.replace(tmp, out_dir/f"{name}.png")
         paths.append(out_dir/f"{name}.png")

@@ -43,6 +43,12 @@ DATA_CASES = [
     ("all-identical", lambda p: jsonl(p / "d.jsonl", [{**GOOD, "rejected": GOOD["chosen"]}] * 4), ["d.jsonl: no usable pairs", "identical 4"]),
     ("unknown-columns", lambda p: jsonl(p / "d.jsonl", [{"question": "q", "good": "y", "bad": "n"}]), ["d.jsonl: unknown format", "question"]),
     ("missing-data-path", lambda p: p / "nope.jsonl", ["nope.jsonl: no such file or directory"]),
+    ("unknown-role", lambda p: jsonl(p / "d.jsonl", [GOOD, {**GOOD, "chosen": [{"role": "wizard", "content": "y"}]}]),
+     ["d.jsonl, line 2, field 'chosen': unknown role 'wizard'"]),
+    ("user-turn-in-answer", lambda p: jsonl(p / "d.jsonl", [{**GOOD, "rejected": [{"role": "system", "content": "n"}]}]),
+     ["d.jsonl, line 1, field 'rejected': an answer holds assistant messages only, got a 'system' message"]),
+    ("prompt-ends-on-assistant", lambda p: jsonl(p / "d.jsonl", [GOOD, GOOD, {**GOOD, "prompt": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}]),
+     ["d.jsonl, line 3, field 'prompt': the prompt must end on a user turn, it ends on 'assistant'"]),
 ]
 
 
@@ -80,6 +86,9 @@ CONFIG_CASES = [
     ("unknown-loss-type", "loss_type = 'dpo'\n", ["config key 'loss_type': 'dpo' is not one of"]),
     ("invalid-toml", "beta = \n", ["c.toml: invalid TOML"]),
     ("output-outside", "output_dir = '../../etc/runs'\n", ["config key 'output_dir'", "points outside the working directory"]),
+    ("nan-beta", "beta = nan\n", ["config key 'beta': must be a finite number, got nan"]),
+    ("inf-learning-rate", "learning_rate = inf\n", ["config key 'learning_rate': must be a finite number, got inf"]),
+    ("inf-sft-weight", "sft_weight = inf\n", ["config key 'sft_weight': must be a finite number, got inf"]),
 ]
 
 
@@ -150,3 +159,90 @@ def test_random_rows_give_a_dataset_or_our_error(rows, ext, tmp_path):
         for k in ("prompt", "chosen", "rejected"):
             assert ex[k] and all(isinstance(m["role"], str) and isinstance(m["content"], str) for m in ex[k])
         assert ex["chosen"] != ex["rejected"]
+
+
+# ---------- where a run may write, and what it may touch ----------
+@pytest.mark.parametrize("out,pieces", [("/", ["'/' resolves to /,"]), ("", ["config key 'output_dir': empty"]),
+                                        ("/etc/dpo-run", ["resolves to /etc/dpo-run"]), ("LINK/run", ["resolves to /etc/run"])],
+                         ids=["root", "empty", "system-dir", "symlink-out"])
+def test_output_dir_outside_the_allowed_roots(out, pieces, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "LINK").symlink_to("/etc")
+    code, err = run_cli(["train", "--output-dir", out, "--max-steps", "1"], capsys)
+    check_one_clear_error(code, err, pieces, tmp_path / "runs")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["LINK"]
+
+
+def other_run(d):
+    "A folder holding another run's files: its checkpoints, adapter and metrics."
+    for name in ("checkpoint-7", "checkpoint-100", "adapter"):
+        (d / name).mkdir(parents=True); (d / name / "adapter_model.safetensors").write_bytes(name.encode() * 10)
+    (d / "metrics.jsonl").write_text('{"step": 100, "loss": 0.1}\n')
+    return {p: p.read_bytes() for p in d.rglob("*") if p.is_file()}
+
+
+def test_non_empty_output_dir_is_refused_and_left_as_it_was(tiny_dir, tmp_path, capsys):
+    before = other_run(tmp_path / "run")
+    code, err = run_cli(["train", "--model", str(tiny_dir), "--output-dir", str(tmp_path / "run"), "--max-steps", "2"], capsys)
+    assert code == 2 and "is not empty" in err[-1], err
+    assert {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == before
+
+
+def test_output_dir_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "run").write_text("my notes")
+    code, err = run_cli(["train", "--output-dir", str(tmp_path / "run"), "--max-steps", "1"], capsys)
+    assert code == 2 and err[-1] == f"dpo-course: error: config key 'output_dir': {tmp_path / 'run'} is a file, not a folder", err
+    assert (tmp_path / "run").read_text() == "my notes"
+
+
+def tiny_cfg(tiny_dir, out, **kw):
+    from dpo_course.train import DPORunConfig
+    return DPORunConfig(**{**dict(model=str(tiny_dir), output_dir=str(out), limit=40, eval_size=8, batch_size=4, max_steps=4, save_steps=2,
+                                  logging_steps=1, learning_rate=1e-2, sft_weight=0.0), **kw})
+
+
+def test_resume_refuses_a_finished_run_and_other_settings(tiny_dir, tmp_path):
+    from dataclasses import replace
+    from dpo_course.train import ConfigError, train
+    cfg = tiny_cfg(tiny_dir, tmp_path / "run")
+    train(cfg)
+    with pytest.raises(ConfigError, match=r"finished run \(4 steps\): nothing to resume"): train(replace(cfg, resume=True))
+    (tmp_path / "run" / "summary.json").unlink()  # as if killed before the end
+    saved = (tmp_path / "run" / "config.toml").read_text()
+    with pytest.raises(ConfigError, match=r"other settings: .*beta = 0.1 there, 0.5 now.*batch_size = 4 there, 2 now"):
+        train(replace(cfg, resume=True, beta=0.5, batch_size=2))
+    assert (tmp_path / "run" / "config.toml").read_text() == saved
+
+
+def test_resume_detects_a_damaged_checkpoint_before_changing_anything(tiny_dir, tmp_path):
+    from dataclasses import replace
+    from dpo_course.train import ConfigError, train
+    cfg = tiny_cfg(tiny_dir, tmp_path / "run")
+    train(cfg)
+    (tmp_path / "run" / "summary.json").unlink()
+    w = tmp_path / "run" / "checkpoint-4" / "adapter_model.safetensors"; w.write_bytes(w.read_bytes()[:1000])  # a truncated write
+    before = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    with pytest.raises(ConfigError, match=r"checkpoint-4 is damaged .*checkpoint-2 is sound"): train(replace(cfg, resume=True))
+    assert {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("engine", ["trl", "fast"])
+def test_diverged_weights_are_never_kept_as_a_good_checkpoint(tiny_dir, tmp_path, engine):
+    "A learning rate of 1e30 makes the weights non-finite after step 1: the run stops, naming the divergence, and keeps no such checkpoint."
+    from dpo_course.train import TrainingDiverged, checkpoint_problem, train
+    with pytest.raises(TrainingDiverged, match="diverge|loss is nan"): train(tiny_cfg(tiny_dir, tmp_path / "run", learning_rate=1e30, save_steps=1, engine=engine))
+    assert all(checkpoint_problem(c) is None for c in (tmp_path / "run").glob("checkpoint-*"))
+    for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines():  # strict JSON: no bare NaN or Infinity
+        json.loads(line, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c} in metrics.jsonl"))
+
+
+def test_offline_detection_falls_back_on_a_connection_that_fails_after_accepting(monkeypatch):
+    "A proxy or endpoint that accepts TCP but never answers HTTP(S) counts as offline, within the timeout."
+    import socket, threading, time
+    from dpo_course.models import hub_offline
+    server = socket.create_server(("127.0.0.1", 0))
+    threading.Thread(target=lambda: [server.accept()[0].close() for _ in range(3)], daemon=True).start()
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False); monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
+    start = time.time()
+    assert hub_offline(timeout=1.0) and time.time() - start < 5

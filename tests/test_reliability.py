@@ -4,7 +4,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 from netguard import cli_command
-from dpo_course.models import load_model
+from dpo_course.models import ModelSourceError, load_model
 from dpo_course.train import DPORunConfig, TrainingDiverged, latest_checkpoint, read_metrics, train
 
 TINY_RUN = ["--limit", "60", "--eval-size", "8", "--batch-size", "4", "--max-steps", "16", "--save-steps", "4",
@@ -96,6 +96,9 @@ def test_remote_code_is_never_run(tiny_dir, tmp_path):
     cfg = json.loads((d / "config.json").read_text())
     cfg["auto_map"] = {"AutoModelForCausalLM": "modeling_evil.EvilForCausalLM"}
     (d / "config.json").write_text(json.dumps(cfg))
-    try: load_model(str(d))
-    except Exception as e: assert "trust_remote_code" in str(e)  # refusing is fine too; running it is not
+    with pytest.raises(ModelSourceError, match="auto_map"): load_model(str(d))
+    assert not marker.exists()
+    # through the command line, with "y" piped in as if answering transformers' "run the custom code?" prompt
+    res = subprocess.run(cli_command("generate", "hi", "--model", d), input="y\ny\n", capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and "never runs code from a model folder" in res.stderr.splitlines()[-1], res.stderr[-2000:]
     assert not marker.exists()
