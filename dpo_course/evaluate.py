@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from .data import pair_tokens
 from .loss import batch_scores
-from .models import generate, is_main_process
+from .models import is_main_process
 from .train import DPORunConfig, _write_atomic, train
 
 # %% auto #0
@@ -62,13 +62,12 @@ def report_table(rep:dict)->str:
     rows = [("implicit-reward accuracy", "—", rep["implicit_reward"]),
             ("likelihood preference (sum)", rep["likelihood_before"], rep["likelihood_after"]),
             ("likelihood preference (per-token mean)", rep["likelihood_mean_before"], rep["likelihood_mean_after"])]
-    fmt = lambda d: d if isinstance(d, str) else f"{d['acc']:.3f} [{d['ci'][0]:.3f}, {d['ci'][1]:.3f}]"
     skipped = f", {rep['unscored_truncated']} more with no answer token within max_length left out" if rep.get("unscored_truncated") else ""
     lines = [f"| measure ({rep['pairs']} held-out pairs{skipped}) | before (reference) | after (policy) |", "|---|---|---|"]
-    lines += [f"| {name} | {fmt(b)} | {fmt(a)} |" for name, b, a in rows]
-    lines += [f"| paired gain, likelihood (sum) | | {fmt(rep['likelihood_gain'])} |",
-              f"| paired gain, likelihood (mean) | | {fmt(rep['likelihood_mean_gain'])} |",
-              f"| mean reward margin | 0 | {fmt(rep['mean_margin'])} |"]
+    lines += [f"| {name} | {_fmt(b)} | {_fmt(a)} |" for name, b, a in rows]
+    lines += [f"| paired gain, likelihood (sum) | | {_fmt(rep['likelihood_gain'])} |",
+              f"| paired gain, likelihood (mean) | | {_fmt(rep['likelihood_mean_gain'])} |",
+              f"| mean reward margin | 0 | {_fmt(rep['mean_margin'])} |"]
     return "\n".join(lines)
 
 # %% ../nbs/06_eval.ipynb #49ade437

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_sweep.ipynb #92cb82ae
 from __future__ import annotations
-import json, os, subprocess, sys, time
+import json, os, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from itertools import product
