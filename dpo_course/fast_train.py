@@ -15,7 +15,7 @@ from .speed import FastDPO, batch_order, compile_layers, real_tokens, tokenize_p
 from .train import ConfigError, MetricsFile, TrainingDiverged, _json_lines, latest_checkpoint, promote_checkpoint
 
 # %% auto #0
-__all__ = ['save_checkpoint', 'load_checkpoint', 'reference_batches', 'fast_fit']
+__all__ = ['save_checkpoint', 'load_checkpoint', 'reference_batches', 'fast_cuda_model', 'fast_fit']
 
 # %% ../nbs/13_fast_train.ipynb #8588c0fc
 def save_checkpoint(fast:FastDPO, run_dir:Path, step:int, tokenizer=None, keep:int=2)->Path:
@@ -44,6 +44,18 @@ def reference_batches(order:list, n:int)->list:
     rest = sorted({i for b in order for i in b} - {i for b in first for i in b})
     return first + [rest[s:s + size] for s in range(0, len(rest), size)]
 
+@contextlib.contextmanager
+def fast_cuda_model(model):
+    "`model` as the fast engine runs it on CUDA (fused LoRA projections, compiled layers, packed attention, cuDNN attention off) for the block; then as before, for evaluation and generation."
+    base, cudnn = model.get_base_model(), torch.backends.cuda.cudnn_sdp_enabled()
+    fuse_lora(model); compile_layers(model); torch.backends.cuda.enable_cudnn_sdp(False); register_packed_attention()
+    try:
+        with attention_implementation(model, PACKED_ATTENTION): yield model
+    finally:
+        torch.backends.cuda.enable_cudnn_sdp(cudnn)
+        for layer in base.model.layers: layer._compiled_call_impl = None  # generation's growing shapes would recompile
+        for mod in base.modules(): mod.__dict__.pop("forward", None)  # the class's own forward again
+
 def _diverged(step:int, loss:float, lr:float, run_dir:Path)->TrainingDiverged:
     ckpt = latest_checkpoint(run_dir)
     return TrainingDiverged(f"step {step}: the loss is {loss}; likely causes: learning rate too high ({lr:g}: try 3-10x lower). "
@@ -61,10 +73,9 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
     args = dict(beta=cfg.beta, loss_type=cfg.loss_type, lr=cfg.learning_rate, max_steps=cfg.max_steps, warmup=max(1, cfg.max_steps // 20),
                 sft_weight=cfg.sft_weight, pad_id=tokenizer.pad_token_id)
     if device.type == "cuda":  # fused LoRA projections, compiled layers, packed flash attention, each batch shape's step one CUDA graph
-        fuse_lora(model); compile_layers(model); torch.backends.cuda.enable_cudnn_sdp(False); register_packed_attention()
-        fast, attention = GraphedDPO(model, row_length(items), **args), attention_implementation(model, PACKED_ATTENTION)
-    else: fast, attention = FastDPO(model, pack=True, **args), contextlib.nullcontext()
-    with attention:
+        fast, setup = GraphedDPO(model, row_length(items), **args), fast_cuda_model(model)
+    else: fast, setup = FastDPO(model, pack=True, **args), contextlib.nullcontext()
+    with setup:
         # each pair's reference once, in the training batches' shapes (the first epoch's batches first)
         t, batches = time.perf_counter(), reference_batches(order, len(items))
         ref = fast.reference(items, batches)
@@ -90,5 +101,4 @@ def _fit_steps(cfg, fast, items, order, ref, run_dir, tokenizer, step:int):
     stage = run_dir/".staging"/"adapter"
     shutil.rmtree(stage, ignore_errors=True); model.save_pretrained(stage); tokenizer.save_pretrained(stage)
     shutil.rmtree(run_dir/"adapter", ignore_errors=True); os.replace(stage, run_dir/"adapter")
-    if model.device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(True)
     return model, cfg.max_steps

@@ -5,6 +5,7 @@
 # %% ../nbs/12_cuda_graphs.ipynb #878211eb
 from __future__ import annotations
 import contextlib, functools, inspect
+from collections import Counter
 import numpy as np, torch
 from .speed import FastDPO, first_fit, half_precision_lora, reference_mode, summed_logps
 
@@ -257,10 +258,8 @@ class GraphedDPO(FastDPO):
         "`fn` on the current buffers: eagerly the first time `key` is seen, then captured once and replayed."
         if not self.graphs: return fn()
         if key not in self.captured and key in self.warm and (key[0] != "train" or self.opt.state): self._capture(fn, key)
-        if key not in self.captured:
-            self.warm.add(key); out = self._eager(fn)
-            if key[0] != "train": self._capture(fn, key)  # forward only (nothing to update): recorded now, the next batch of this shape replays
-            return out
+        if key not in self.captured:  # a shape met once runs eagerly (compiled): recording a graph that never replays costs more than it saves
+            self.warm.add(key); return self._eager(fn)
         g, out = self.captured[key]; g.replay()
         return {k: v.clone() for k, v in out.items()} if isinstance(out, dict) else out.clone()
 
@@ -279,14 +278,14 @@ class GraphedDPO(FastDPO):
                 self.opt.state[p] = dict(step=torch.zeros((), dtype=torch.float32, device=p.device), exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
 
     def warm_up(self, items, batches:list)->int:
-        "Compile and capture the training step of every shape in `batches` before training (forward and backward only: no update); returns the graph count."
+        "Compile and capture the training step of every shape that `batches` meet twice or more (forward and backward only: no update); returns the graph count."
         if not self.graphs: return 0
         self._init_optimizer_state(); self._drop_reference_graphs()
-        shapes = {}  # shape key → (a batch of that shape, the shape)
+        shapes, seen = {}, Counter()  # shape key → (a batch of that shape, the shape); shape key → batches of that shape
         for idx in batches:
-            shape = self._shape([items[i] for i in idx])
-            shapes.setdefault(("train",) + self._key(len(idx), shape), (idx, shape))
-        todo = sorted((k for k in shapes if k not in self.captured), key=lambda k: _shape_size(shapes[k][1]), reverse=True)
+            shape = self._shape([items[i] for i in idx]); key = ("train",) + self._key(len(idx), shape)
+            shapes.setdefault(key, (idx, shape)); seen[key] += 1
+        todo = sorted((k for k in shapes if k not in self.captured and seen[k] > 1), key=lambda k: _shape_size(shapes[k][1]), reverse=True)
         load = lambda key: self._load([items[i] for i in shapes[key][0]], torch.zeros(len(shapes[key][0]), 2), shapes[key][1])
         for key in todo:  # every shape's eager run (compilation) first, while the pool is small ...
             load(key); self._eager(lambda: self._train(update=False)); self.warm.add(key)

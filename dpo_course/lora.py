@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from peft import LoraConfig, get_peft_model
+from .models import is_unsloth_model
 
 # %% auto #0
 __all__ = ['LORA_TARGETS', 'lora_config', 'count_parameters', 'apply_lora', 'lora_param_count', 'adapter_effect']
@@ -33,15 +34,17 @@ def count_parameters(model)->dict:
 def apply_lora(model, # a causal LM from `load_model`
                config:LoraConfig|None=None, # default: `lora_config()`
                use_unsloth:bool|None=None, # None: Unsloth's `get_peft_model` if `model` was loaded by Unsloth
+               gradient_checkpointing:bool=False, # Unsloth path: its offloaded checkpointing (the PEFT path leaves it to the trainer)
+               seed:int=3407, # Unsloth path: seed of the adapters' initialisation
               ):
     "Wrap `model` with fresh LoRA adapters (PEFT, or Unsloth's path), freezing the base weights."
     config = config or lora_config()
-    if use_unsloth is None: use_unsloth = getattr(model, "_dpo_course_unsloth", False)
+    if use_unsloth is None: use_unsloth = is_unsloth_model(model)
     if use_unsloth:
         from unsloth import FastLanguageModel
         return FastLanguageModel.get_peft_model(model, r=config.r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                                                 target_modules=sorted(config.target_modules), bias="none",
-                                                use_gradient_checkpointing="unsloth", random_state=3407)
+                                                use_gradient_checkpointing="unsloth" if gradient_checkpointing else False, random_state=seed)
     return get_peft_model(model, config)
 
 # %% ../nbs/02_lora.ipynb #9258db59

@@ -12,7 +12,8 @@ import torch
 __all__ = ['DEFAULT_MODEL', 'GGUF_PACKAGE', 'GGUF_FILE', 'IM_END', 'process_rank', 'is_main_process', 'get_logger',
            'ModelSourceError', 'hub_offline', 'cache_dir', 'gguf_path', 'fix_special_tokens', 'quiet_hf',
            'convert_gguf', 'refuse_custom_code', 'resolve_model', 'pick_device', 'pick_dtype', 'runtime_settings',
-           'no_remote_code', 'load_model', 'load_tokenizer', 'generate', 'tiny_model', 'environment']
+           'no_remote_code', 'is_unsloth_model', 'load_model', 'load_tokenizer', 'generate', 'tiny_model',
+           'environment']
 
 # %% ../nbs/01_models.ipynb #f3d18800
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -172,7 +173,7 @@ def _want_unsloth(use_unsloth, device):
     available = importlib.util.find_spec("unsloth") is not None
     if use_unsloth is None: return available and device.startswith("cuda")
     if use_unsloth and not device.startswith("cuda"): raise ModelSourceError("Unsloth needs a CUDA GPU; pass use_unsloth=False on this machine")
-    if use_unsloth and not available: raise ModelSourceError("Unsloth is not installed: `pip install 'dpo-course[unsloth]'` on a GPU machine")
+    if use_unsloth and not available: raise ModelSourceError("Unsloth is not installed: `pip install -c constraints-gpu.txt 'dpo-course[gpu]'` on a GPU machine")
     return bool(use_unsloth)
 
 @contextlib.contextmanager
@@ -192,15 +193,23 @@ def _open_tokenizer(path):
 
 def _load_unsloth(path, dtype, load_in_4bit, max_seq_length):
     from unsloth import FastLanguageModel
+    pad = _open_tokenizer(path).pad_token
     model, tok = FastLanguageModel.from_pretrained(path, dtype=dtype, load_in_4bit=load_in_4bit, max_seq_length=max_seq_length, trust_remote_code=False)
+    if tok.pad_token != pad:  # Unsloth swaps a pad that equals the end-of-turn token; padding is masked out, so either works
+        get_logger().info(f"Unsloth changed the pad token from {pad} to {tok.pad_token} (pad positions are masked out: no effect on the loss)")
     model._dpo_course_unsloth = True
     return model, tok
+
+def is_unsloth_model(model)->bool:
+    "Whether `model` (or the model inside a PEFT wrapper) was loaded by Unsloth's `FastLanguageModel`."
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return bool(getattr(model, "_dpo_course_unsloth", False) or getattr(base, "_dpo_course_unsloth", False))
 
 def load_model(name:str=DEFAULT_MODEL, # hub id or local directory
                dtype:str|torch.dtype|None=None, # None: bf16/fp16 on GPU, fp32 on CPU
                device:str|None=None, # None: cuda if available, else cpu
                load_in_4bit:bool=False, # bitsandbytes 4-bit weights (CUDA only)
-               use_unsloth:bool|None=None, # None: use Unsloth if on CUDA and installed
+               use_unsloth:bool|None=False, # True: Unsloth's FastLanguageModel (CUDA); None: Unsloth if on CUDA and installed (importing it patches the process)
                max_seq_length:int=2048, # context length (Unsloth path only)
               ):
     "Load a causal LM and its tokenizer as `(model, tokenizer)`, logging which source was used."
@@ -216,6 +225,7 @@ def load_model(name:str=DEFAULT_MODEL, # hub id or local directory
     if load_in_4bit:
         from transformers import BitsAndBytesConfig
         kw["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
+        kw["device_map"] = {"": device}  # bitsandbytes quantizes as the weights land on the GPU
     with quiet_hf(), no_remote_code(): model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, trust_remote_code=False, **kw)
     if not load_in_4bit: model.to(device)
     return model, _open_tokenizer(path)

@@ -4,26 +4,28 @@
 
 # %% ../nbs/05_train.ipynb #160c2e98
 from __future__ import annotations
-import dataclasses, json, math, os, shutil, tempfile, time, tomllib
+import dataclasses, json, math, os, shutil, sys, tempfile, time, tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import torch
-from .models import DEFAULT_MODEL, get_logger, is_main_process, load_model, process_rank, resolve_model
-from .lora import count_parameters, lora_config
+from .models import DEFAULT_MODEL, get_logger, is_main_process, is_unsloth_model, load_model, pick_device, process_rank, resolve_model
+from .lora import apply_lora, count_parameters, lora_config
 from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, train_eval_split
 from .loss import LOSS_TYPES
 
 # %% auto #0
-__all__ = ['DATA_SHORTCUTS', 'ENGINES', 'RESUME_FREE', 'PLOTS', 'ConfigError', 'DPORunConfig', 'load_run_data',
-           'check_output_dir', 'run_pairs', 'MetricsFile', 'read_metrics', 'TrainingDiverged', 'latest_checkpoint',
-           'checkpoint_problem', 'promote_checkpoint', 'course_trainer_class', 'fit_to_length', 'RunResult',
-           'check_resume', 'train', 'plot_metrics']
+__all__ = ['DATA_SHORTCUTS', 'ENGINES', 'UNSLOTH_CHOICES', 'PRESETS', 'FAST_ENGINE_MIN_PAIRS', 'RESUME_FREE', 'PLOTS',
+           'ConfigError', 'DPORunConfig', 'preset_config', 'pick_engine', 'load_run_data', 'check_output_dir',
+           'run_pairs', 'MetricsFile', 'read_metrics', 'TrainingDiverged', 'latest_checkpoint', 'checkpoint_problem',
+           'promote_checkpoint', 'course_trainer_class', 'fit_to_length', 'RunResult', 'check_resume', 'train',
+           'plot_metrics']
 
 # %% ../nbs/05_train.ipynb #e57bb50b
 DATA_SHORTCUTS = {"instruction": ("llms-from-scratch-preference/instruction-data-with-preference.json", None),
                   "hh-rlhf": ("Anthropic/hh-rlhf", "test")}
 
-ENGINES = ("trl", "fast")
+ENGINES = ("auto", "trl", "fast")
+UNSLOTH_CHOICES = ("auto", "yes", "no")
 
 class ConfigError(ValueError):
     "A run configuration with an unknown key, a wrong type or an impossible value."
@@ -53,7 +55,9 @@ class DPORunConfig:
     logging_steps: int = 5 # log metrics every N steps
     merge: bool = False # also save a merged (adapter folded in) model
     resume: bool = False # continue from the newest checkpoint in output_dir
-    engine: str = "trl" # "trl": TRL's DPOTrainer (any launcher, any device); "fast": the Speed lesson's lean step (one process)
+    engine: str = "auto" # "trl": TRL's DPOTrainer (any launcher, any device); "fast": the Speed lesson's lean step (one process, one GPU); "auto": `pick_engine`
+    use_unsloth: str = "auto" # "yes": Unsloth's FastLanguageModel and get_peft_model; "no"; "auto": when installed, with the TRL engine on a CUDA GPU
+    load_in_4bit: bool = False # QLoRA: the base weights in 4 bits (bitsandbytes NF4, CUDA only; a CPU loads full weights and says so)
 
     def __post_init__(self):
         for f in fields(self):
@@ -65,6 +69,9 @@ class DPORunConfig:
         for k in ("beta", "learning_rate", "batch_size", "grad_accum", "max_steps", "max_length", "lora_r", "lora_alpha", "logging_steps"):
             if getattr(self, k) <= 0: raise ConfigError(f"config key {k!r}: must be > 0, got {getattr(self, k)}")
         if self.engine not in ENGINES: raise ConfigError(f"config key 'engine': {self.engine!r} is not one of {', '.join(ENGINES)}")
+        if self.use_unsloth not in UNSLOTH_CHOICES: raise ConfigError(f"config key 'use_unsloth': {self.use_unsloth!r} is not one of {', '.join(UNSLOTH_CHOICES)}")
+        if self.engine == "fast" and (self.use_unsloth == "yes" or self.load_in_4bit):
+            raise ConfigError("engine 'fast' runs the plain transformers model in 16 bits: use engine 'trl' with use_unsloth = 'yes' or load_in_4bit")
         if self.loss_type not in LOSS_TYPES: raise ConfigError(f"config key 'loss_type': {self.loss_type!r} is not one of {', '.join(LOSS_TYPES)}")
 
     @classmethod
@@ -85,6 +92,22 @@ class DPORunConfig:
     def to_toml(self)->str:
         "This config as TOML text."
         return "".join(f"{k} = {json.dumps(v)}\n" for k, v in dataclasses.asdict(self).items())
+
+# %% ../nbs/05_train.ipynb #4f39db49
+PRESETS = {"seed": dict(data="hh-rlhf", use_unsloth="auto", load_in_4bit=True, engine="trl", lora_r=16, lora_alpha=16, batch_size=2, grad_accum=4,
+                        learning_rate=5e-5, beta=0.1, sft_weight=0.0, max_length=1024, max_steps=250, eval_size=300, gradient_checkpointing=True)}
+FAST_ENGINE_MIN_PAIRS = 2000 # pairs trained (steps x pairs per step) from which "auto" picks the fast engine on a GPU (the bench lesson measures it)
+
+def preset_config(name:str, **overrides)->DPORunConfig:
+    "The run config of preset `name` with `overrides` applied."
+    if name not in PRESETS: raise ConfigError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return DPORunConfig(**{**PRESETS[name], **overrides})
+
+def pick_engine(cfg:DPORunConfig, device:str, processes:int=1)->str:
+    "The engine `cfg` trains with on `device`: its `engine`, or for \"auto\" the fast engine where it can run and repays its warm-up, else TRL."
+    if cfg.engine != "auto": return cfg.engine
+    fast_can_run = str(device).startswith("cuda") and processes == 1 and not cfg.load_in_4bit and cfg.use_unsloth != "yes" and "unsloth" not in sys.modules
+    return "fast" if fast_can_run and cfg.max_steps * cfg.batch_size * cfg.grad_accum >= FAST_ENGINE_MIN_PAIRS else "trl"
 
 # %% ../nbs/05_train.ipynb #32c2c134
 def load_run_data(cfg:DPORunConfig):
@@ -272,6 +295,13 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     start, log, main, processes = time.time(), get_logger(), is_main_process(), process_rank()[2]
     run_dir = Path(cfg.output_dir); check_output_dir(cfg.output_dir)
     if cfg.engine == "fast" and processes > 1: raise ConfigError("engine 'fast' runs in one process: use engine 'trl' under accelerate launch or torchrun")
+    device = pick_device() if model is None else model.device.type
+    engine = pick_engine(cfg, device, processes)
+    if engine == "fast" and "unsloth" in sys.modules:
+        raise ConfigError("engine 'fast' can't run in a process that imported Unsloth (it replaces the Llama model's forward for the whole "
+                          "process): start a new process with use_unsloth = 'no', or use engine 'trl'")
+    if cfg.load_in_4bit and not device.startswith("cuda"):
+        log.info("load_in_4bit: this machine has no CUDA GPU, so the run loads the full weights (4-bit needs bitsandbytes on a GPU)")
     resume_from = check_resume(cfg) if cfg.resume else None
     if not cfg.resume and (run_dir/"summary.json").exists(): raise ConfigError(f"{run_dir} already holds a finished run: choose another output_dir or set resume")
     if run_dir.exists() and not run_dir.is_dir(): raise ConfigError(f"config key 'output_dir': {run_dir} is a file, not a folder")
@@ -282,7 +312,15 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     train_pairs, eval_pairs, report = run_pairs(cfg)  # data and model first: bad input fails before anything is written
     if "reference" in train_pairs.column_names: train_pairs = train_pairs.remove_columns("reference")  # evaluation's, not the trainer's
     log.info(f"data: {report}; training on {len(train_pairs)}, holding out {len(eval_pairs)}")
-    if model is None: model, tokenizer = load_model(cfg.model)
+    if model is None:
+        unsloth = {"yes": True, "no": False, "auto": None if engine == "trl" else False}[cfg.use_unsloth]
+        model, tokenizer = load_model(cfg.model, device=device, load_in_4bit=cfg.load_in_4bit and device.startswith("cuda"), use_unsloth=unsloth,
+                                      max_seq_length=cfg.max_length)
+    if is_unsloth_model(model):  # Unsloth's own adapters (a PEFT config given to the trainer would train every linear weight)
+        model = apply_lora(model, lora_config(cfg.lora_r, cfg.lora_alpha), use_unsloth=True, gradient_checkpointing=cfg.gradient_checkpointing, seed=cfg.seed)
+    lora_params = count_parameters(model)["trainable"] if is_unsloth_model(model) else None
+    log.info(f"engine: {engine}" + (" (auto)" if cfg.engine == "auto" else "") + (", Unsloth" if is_unsloth_model(model) else "")
+             + (", 4-bit base weights" if getattr(model, "is_loaded_in_4bit", False) else ""))
     train_pairs, fit = fit_to_length(train_pairs, tokenizer, cfg.max_length, cfg.data)
     log.info(f"max_length {cfg.max_length}: {fit['truncated']} training pairs truncated, {fit['no_answer_token']} dropped (prompt fills max_length)")
     effective_batch = cfg.batch_size * processes * cfg.grad_accum
@@ -293,25 +331,29 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
         shutil.rmtree(run_dir/".staging", ignore_errors=True)  # a checkpoint a kill cut short
         _write_atomic(run_dir/"config.toml", cfg.to_toml())
     else: import datasets; datasets.disable_progress_bars()
-    device, dtype = model.device.type, model.dtype
+    device, dtype = model.device.type, next(p.dtype for p in model.parameters() if p.is_floating_point() and p.element_size() > 1)
+    if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
     torch.manual_seed(cfg.seed)
     step0 = _step_of(resume_from) if resume_from else 0
     if resume_from: log.info(f"resuming from {resume_from}")
-    if cfg.engine == "fast":
+    if engine == "fast":
         from dpo_course.fast_train import fast_fit
         model, steps = fast_fit(cfg, model, tokenizer, train_pairs, run_dir, resume_from)
     else:
         trainer = course_trainer_class()(model=model, args=_dpo_args(cfg, run_dir, device, dtype), processing_class=tokenizer,
-                             train_dataset=train_pairs, peft_config=lora_config(cfg.lora_r, cfg.lora_alpha))
+                             train_dataset=train_pairs, peft_config=None if lora_params else lora_config(cfg.lora_r, cfg.lora_alpha))
         trainer.add_callback(MetricsFile(run_dir/"metrics.jsonl", resume_step=step0))
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
         _save_adapter(trainer, run_dir)
         model, steps = trainer.model, trainer.state.global_step
     metrics = read_metrics(run_dir)
     counts = count_parameters(model)
-    summary = dict(steps=steps, engine=cfg.engine, train_pairs=len(train_pairs), eval_pairs=len(eval_pairs), data=str(report), **fit,
+    trainable = lora_params or counts["trainable"]  # TRL gives an Unsloth model a frozen copy of its adapters as the reference: not counted
+    summary = dict(steps=steps, engine=engine, unsloth=is_unsloth_model(model), load_in_4bit=bool(getattr(model, "is_loaded_in_4bit", False)),
+                   train_pairs=len(train_pairs), eval_pairs=len(eval_pairs), data=str(report), **fit,
                    first_loss=metrics[0]["loss"] if metrics else None, last_loss=metrics[-1]["loss"] if metrics else None,
-                   model_params=counts["total"] - counts["trainable"], trainable_params=counts["trainable"], device=device, dtype=str(dtype).replace("torch.", ""),
+                   model_params=counts["total"] - counts["trainable"], trainable_params=trainable, device=device, dtype=str(dtype).replace("torch.", ""),
+                   peak_gib=round(torch.cuda.max_memory_allocated() / 2**30, 3) if torch.cuda.is_available() else None,
                    processes=processes, effective_batch=effective_batch,
                    train_seconds=round(time.time() - start, 1), resumed_from=str(resume_from) if resume_from else None)
     if main:

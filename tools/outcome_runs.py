@@ -2,6 +2,8 @@
 
 python tools/outcome_runs.py hh runs/hh                      # HH-RLHF harmless-base: 2 epochs, 300 held out -> bench/hh_gpu.json
 python tools/outcome_runs.py hh runs/hh-fast --engine fast --out bench/hh_gpu_fast.json   # the same run with the fast engine
+python tools/outcome_runs.py hh runs/hh-unsloth --use-unsloth yes --out bench/hh_gpu_unsloth.json   # ... with Unsloth (TRL engine)
+python tools/outcome_runs.py hh runs/hh-4bit --use-unsloth no --load-in-4bit --out bench/hh_gpu_4bit.json   # ... with 4-bit base weights
 python tools/outcome_runs.py sweep runs/sweep --processes 6  # the instruction-data grid, 6 runs at a time
 python tools/outcome_runs.py sweep runs/sweep2 --processes 6 --keep bench/sweep.json  # only the grid points the file lacks
 python tools/outcome_runs.py collect runs/sweep              # rows of every finished sweep run -> bench/sweep.json
@@ -45,9 +47,12 @@ if __name__ == "__main__":
     p.add_argument("--smoke", action="store_true", help="a few steps and pairs per run, to check the plumbing")
     p.add_argument("--keep", help="a sweep file whose runs are kept and not run again")
     p.add_argument("--engine", help="hh: the training engine (default: trl)")
+    p.add_argument("--use-unsloth", choices=("auto", "yes", "no"), help="hh: Unsloth's model and adapters (default: no)")
+    p.add_argument("--load-in-4bit", action="store_true", help="hh: 4-bit base weights (QLoRA)")
     a = p.parse_args()
     over = dict(max_steps=2, eval_size=8, limit=40) if a.smoke else {}
-    if a.what == "hh": hh(a.root, a.out or "bench/hh_gpu.json", **({**over, "max_length": 512} if a.smoke else {}), **({"engine": a.engine} if a.engine else {}))
+    if a.what == "hh": hh(a.root, a.out or "bench/hh_gpu.json", **({**over, "max_length": 512} if a.smoke else {}), **({"engine": a.engine} if a.engine else {}),
+                         use_unsloth=a.use_unsloth or "no", load_in_4bit=a.load_in_4bit)
     elif a.what == "sweep":
         keep = json.loads(Path(a.keep).read_text())["rows"] if a.keep else []
         done = {run_name(DPORunConfig(**{k: r[k] for k in SWEEP_KEYS})) for r in keep}

@@ -1,0 +1,32 @@
+"""`make test-gpu`: the GPU tests on a GPU machine, their log written with the date, GPU and versions.
+
+python tools/test_gpu.py [bench/test_gpu.txt]
+Runs `pytest tests/gpu` (Unsloth, 4-bit, the fast engine on the full HH file, TRL) and the `cuda`-flagged cells of the lessons that
+test on a GPU (12, 15: graphs replay like eager steps; the fused projections match PEFT's). Exits non-zero if anything failed."""
+import json, subprocess, sys, time
+from pathlib import Path
+from dpo_course.models import environment
+
+STEPS = [[sys.executable, "-m", "pytest", "-v", "-rs", "-p", "no:cacheprovider", "tests/gpu"]] + [
+         ["nbdev_test", "--flags", "cuda", "--do_print", "--timing", "--path", nb] for nb in ("nbs/12_cuda_graphs.ipynb", "nbs/15_fused_lora.ipynb")]
+
+def main(out="bench/test_gpu.txt"):
+    env = environment() | {"versions": environment()["versions"] | _more_versions()}
+    lines, ok = [f"make test-gpu · {json.dumps(env)}"], True
+    for cmd in STEPS:
+        t = time.perf_counter(); p = subprocess.run(cmd, capture_output=True, text=True)
+        ok &= p.returncode == 0
+        lines += [f"\n$ {' '.join(cmd[2:] if cmd[0] == sys.executable else cmd)}   (exit {p.returncode}, {time.perf_counter() - t:.0f} s)", (p.stdout + p.stderr).strip()[-20000:]]
+    lines.append(f"\nresult: {'every test passed' if ok else 'FAILED'}")
+    Path(out).write_text("\n".join(lines) + "\n"); print("\n".join(lines))
+    return 0 if ok else 1
+
+def _more_versions()->dict:
+    import importlib.metadata as md
+    found = {}
+    for name in ("unsloth_zoo", "bitsandbytes", "liger-kernel", "triton"):
+        try: found[name] = md.version(name)
+        except md.PackageNotFoundError: pass
+    return found
+
+if __name__ == "__main__": sys.exit(main(*sys.argv[1:]))
