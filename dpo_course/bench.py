@@ -4,15 +4,16 @@
 
 # %% ../nbs/14_bench.ipynb #97bd3e90
 from __future__ import annotations
-import contextlib, importlib.util, json, platform, time
+import contextlib, functools, importlib.util, json, platform, time
 from pathlib import Path
 import torch
 from .speed import FastDPO, batch_order, compile_layers, real_tokens, tokenize_pairs
-from .train import _write_atomic
+from .rundir import write_atomic
+from .runtime import cudnn_sdp, environment
 
 # %% auto #0
-__all__ = ['PEAK_FLOPS', 'KERNEL_KINDS', 'TRL_SWITCHES', 'TRL_BEST', 'mfu', 'time_trl', 'time_ours', 'profile_step', 'bench',
-           'loss_gap', 'write_bench', 'bench_table']
+__all__ = ['PEAK_FLOPS', 'KERNEL_KINDS', 'TRL_SWITCHES', 'TRL_BEST', 'mfu', 'keeps_global_switches', 'time_trl', 'time_ours',
+           'profile_step', 'model_maker', 'bench', 'loss_gap', 'write_bench', 'bench_table']
 
 # %% ../nbs/14_bench.ipynb #273ca3ef
 PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "cpu": float("nan")}  # dense bf16 peaks
@@ -34,6 +35,14 @@ def _reset(device):
     if device.type == "cuda": torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()
 
 # %% ../nbs/14_bench.ipynb #677d661a
+def keeps_global_switches(fn):
+    "`fn` with the process-wide switches it changes (cuDNN attention) put back when it returns or fails."
+    @functools.wraps(fn)
+    def run(*args, **kw):
+        with cudnn_sdp(): return fn(*args, **kw)
+    return run
+
+@keeps_global_switches
 def time_trl(make_model, tok, pairs, batch_size:int, grad_accum:int, checkpointing:bool, steps:int, warmup:int,
              max_length:int, lr:float, seed:int=0, cudnn_sdpa:bool=True,
              switches:dict|None=None)->dict: # TRL's own speed settings (`DPOConfig` keys), e.g. precompute_ref_log_probs=True
@@ -43,7 +52,7 @@ def time_trl(make_model, tok, pairs, batch_size:int, grad_accum:int, checkpointi
     from trl import DPOConfig, DPOTrainer
     from dpo_course.lora import lora_config
     model = make_model(); device = model.device; _reset(device)
-    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(cudnn_sdpa)
+    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(cudnn_sdpa)  # put back by `keeps_global_switches`
     n = batch_size * grad_accum * (warmup + steps)
     args = DPOConfig(output_dir="/tmp/dpo_course_bench", report_to="none", seed=seed, per_device_train_batch_size=batch_size,
                      gradient_accumulation_steps=grad_accum, max_steps=warmup + steps, learning_rate=lr, logging_steps=1, beta=0.1,
@@ -66,11 +75,11 @@ def time_trl(make_model, tok, pairs, batch_size:int, grad_accum:int, checkpointi
     res = dict(engine="trl", switches=switches or {}, pairs_per_step=batch_size * grad_accum, batch_size=batch_size, grad_accum=grad_accum, checkpointing=checkpointing,
                sec_per_step=dt / steps, tokens_per_s=tokens / dt, pairs_per_s=batch_size * grad_accum * steps / dt,
                warmup_s=marks[warmup] - t0, losses=[h["loss"] for h in tr.state.log_history if "loss" in h], **_memory(device))
-    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(True)
     del tr, model
     return res, lora0
 
 # %% ../nbs/14_bench.ipynb #ff7348e9
+@keeps_global_switches
 def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:float, seed:int=0, compile:bool=True,
               precompute_ref:bool=True, multiple:int=64, group_by_length:bool=False, fused:bool=True, lora0:dict|None=None,
               profile:bool=False, checkpointing:bool=False, pack:bool=True, autocast:bool=True,
@@ -88,7 +97,7 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
     from dpo_course.lora import apply_lora, lora_config
     base = make_model(); device = base.device; _reset(device)
     torch._dynamo.reset()  # each configuration compiles its own graphs: no cache or recompile budget carried over from the last one
-    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(False)  # flash attention: no per-call cuDNN plan building on the host
+    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(False)  # flash attention: no per-call cuDNN plan building on the host (put back by `keeps_global_switches`)
     torch.manual_seed(seed); model = apply_lora(base, lora_config())
     if lora0: model.load_state_dict(lora0, strict=False)  # the same adapter initialisation as the TRL run it is compared with
     if fuse_lora: fused_lora.fuse_lora(model)
@@ -122,7 +131,6 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
                tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, model_tokens_per_s=(tokens - shared) / amortised, pairs_per_s=batch_size * steps / amortised,
                ref_pass_s=round(ref_s, 3), warmup_s=round(t2 - t1, 2), compile_s=round(compile_s - ref_s, 2), losses=[float(l) for l in logs], **_memory(device))
     if profile: res["profile"], res["profile_device_ms"] = prof["table"], prof["device_ms"]
-    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(True)
     del f, model, base
     return res
 
@@ -146,15 +154,7 @@ TRL_SWITCHES = {"precompute_ref_log_probs": dict(precompute_ref_log_probs=True),
                 "padding_free": dict(padding_free=True), "precompute_ref_log_probs + use_liger_kernel": dict(precompute_ref_log_probs=True, use_liger_kernel=True)}
 TRL_BEST = ("precompute_ref_log_probs", "use_liger_kernel") # together, at 4x the pairs per step: TRL's fastest setting measured so far
 
-def _versions()->dict:
-    import importlib.metadata as md
-    out = {"python": platform.python_version()}
-    for name in ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "unsloth"):
-        try: out[name] = md.version(name)
-        except md.PackageNotFoundError: pass
-    return out
-
-def _bench_model(name:str, random_init:bool, device:str, dtype, seed:int=0):
+def model_maker(name:str, random_init:bool, device:str, dtype, seed:int=0):
     "A function that returns a fresh base model: `name`'s weights, or its shape with random weights."
     from transformers import AutoConfig, AutoModelForCausalLM
     from dpo_course.models import load_model, load_tokenizer, resolve_model
@@ -193,7 +193,7 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     from dpo_course.train import DPORunConfig, fit_to_length, load_run_data
     log, device = get_logger(), pick_device(); dtype = pick_dtype(device)
     compile = device.startswith("cuda") if compile is None else compile
-    make, tok = _bench_model(model, random_init, device, dtype)
+    make, tok = model_maker(model, random_init, device, dtype)
     n_params = make().num_parameters()
     need = max([pairs_per_step * (warmup + steps), seed_config[0] * seed_config[1] * (warmup + steps)] + [b * (warmup + 8) for b in best_batches])  # 8 timed steps per larger batch
     pairs = fit_to_length(load_run_data(DPORunConfig(data=data, limit=need + need // 4))[0], tok, max_length)[0]  # as TRL, drop pairs with no answer token
@@ -286,10 +286,10 @@ def write_bench(runs:dict, out, **setup)->dict:
                    memory_le_half=summary["memory_ratio_vs_best"] is not None and summary["memory_ratio_vs_best"] <= 0.5,
                    step1_loss_within_1e3=summary["step1_loss_diff"] is not None and summary["step1_loss_diff"] <= 1e-3,
                    loss_curve_within_noise=bool(noise) and gaps["ours vs TRL"]["rms"] <= max(noise))  # rms: one outlier step does not decide
-    res = dict(device=dev, versions=_versions(), setup=setup, summary=summary, targets=targets, runs=runs,
+    res = dict(device=dev, versions=environment()["versions"], setup=setup, summary=summary, targets=targets, runs=runs,
                date=time.strftime("%Y-%m-%d"))
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out, json.dumps(res, indent=1, default=float))
+    write_atomic(out, json.dumps(res, indent=1, default=float))
     if not any("time limit" in r.get("skipped", "") for r in runs.values()):  # a bench cut off keeps what `resume=True` needs
         out.with_suffix(".partial.json").unlink(missing_ok=True); out.with_suffix(".lora0.pt").unlink(missing_ok=True)
     out.with_suffix(".md").write_text(bench_table(res))

@@ -68,7 +68,7 @@ COURSE_DATA = {  # file under the data folder -> where it lives online
 def fetch_course_data(dest:Path)->Path:
     "Download the course's preference files into `dest` (Colab, a fresh machine); fails clearly offline."
     from urllib.request import urlretrieve
-    from dpo_course.models import get_logger, hub_offline
+    from dpo_course.runtime import get_logger, hub_offline
     if hub_offline(): raise FileNotFoundError("Offline preference data not found, and the hub can't be reached to fetch it: "
                                               "set DPO_COURSE_DATA to a folder holding hh-rlhf/ and llms-from-scratch-preference/")
     for rel, url in COURSE_DATA.items():
@@ -84,7 +84,7 @@ def data_dir()->Path:
     here = Path(__file__).resolve() if "__file__" in globals() else Path.cwd()
     for base in [Path.cwd(), *Path.cwd().parents, *here.parents]:
         if (base/"shared"/"data").is_dir(): return base/"shared"/"data"
-    from dpo_course.models import cache_dir
+    from dpo_course.runtime import cache_dir
     cached = cache_dir()/"data"
     return cached if all((cached/rel).exists() for rel in COURSE_DATA) else fetch_course_data(cached)
 
@@ -203,7 +203,7 @@ def _sources(source, split):
     "Yield `(file label, rows)` for a local path, a hub id mirrored under `data_dir()`, or a hub id online."
     path = Path(source).expanduser()
     if not path.exists() and source in HUB_LOCAL:
-        from dpo_course.models import get_logger, hub_offline
+        from dpo_course.runtime import get_logger, hub_offline
         if hub_offline():
             path = data_dir()/HUB_LOCAL[source]
             get_logger().info(f"data source: offline copy of {source} at {path}")

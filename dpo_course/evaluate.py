@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from .data import pair_tokens
 from .loss import batch_scores
 from .models import is_main_process
-from .train import DPORunConfig, _write_atomic, train
+from .train import DPORunConfig, train
+from .rundir import write_atomic
 
 # %% auto #0
 __all__ = ['bootstrap_ci', 'pair_scores', 'preference_report', 'report_table', 'adapters_off', 'chat_answers', 'mean_ci',
@@ -263,5 +264,5 @@ def train_and_evaluate(cfg:DPORunConfig, n_generations:int=3,
     rep.update(summary=res.summary, run_dir=str(res.run_dir))
     plot_report(rep, res.run_dir/"plots"/"eval.png")
     rep["wall_s"] = round(time.perf_counter() - start, 1)
-    _write_atomic(res.run_dir/"eval.json", json.dumps(rep, indent=1))
+    write_atomic(res.run_dir/"eval.json", json.dumps(rep, indent=1))
     return rep

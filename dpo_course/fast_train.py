@@ -4,15 +4,16 @@
 
 # %% ../nbs/13_fast_train.ipynb #6572bb01
 from __future__ import annotations
-import contextlib, json, os, shutil, time
+import contextlib, json, shutil, time
 from pathlib import Path
 import torch
 from .fused_lora import fuse_lora
 from .graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length
 from .lora import apply_lora, lora_config
 from .models import get_logger, process_rank
+from .runtime import cudnn_sdp
 from .speed import FastDPO, batch_order, compile_layers, real_tokens, tokenize_pairs
-from .train import ConfigError, MetricsFile, TrainingDiverged, _json_lines, latest_checkpoint, promote_checkpoint
+from .rundir import ConfigError, MetricsFile, diverged, json_lines, promote_checkpoint, save_staged
 
 # %% auto #0
 __all__ = ['save_checkpoint', 'load_checkpoint', 'reference_batches', 'fast_cuda_model', 'fast_fit']
@@ -47,19 +48,13 @@ def reference_batches(order:list, n:int)->list:
 @contextlib.contextmanager
 def fast_cuda_model(model):
     "`model` as the fast engine runs it on CUDA (fused LoRA projections, compiled layers, packed attention, cuDNN attention off) for the block; then as before, for evaluation and generation."
-    base, cudnn = model.get_base_model(), torch.backends.cuda.cudnn_sdp_enabled()
-    fuse_lora(model); compile_layers(model); torch.backends.cuda.enable_cudnn_sdp(False); register_packed_attention()
+    base = model.get_base_model()
+    fuse_lora(model); compile_layers(model); register_packed_attention()
     try:
-        with attention_implementation(model, PACKED_ATTENTION): yield model
+        with cudnn_sdp(False), attention_implementation(model, PACKED_ATTENTION): yield model
     finally:
-        torch.backends.cuda.enable_cudnn_sdp(cudnn)
         for layer in base.model.layers: layer._compiled_call_impl = None  # generation's growing shapes would recompile
         for mod in base.modules(): mod.__dict__.pop("forward", None)  # the class's own forward again
-
-def _diverged(step:int, loss:float, lr:float, run_dir:Path)->TrainingDiverged:
-    ckpt = latest_checkpoint(run_dir)
-    return TrainingDiverged(f"step {step}: the loss is {loss}; likely causes: learning rate too high ({lr:g}: try 3-10x lower). "
-                            + (f"Last good checkpoint: {ckpt} (resume from it with --resume and a lower --learning-rate)" if ckpt else "No checkpoint was written yet."))
 
 def fast_fit(cfg, # a DPORunConfig with engine "fast"
              model, tokenizer, train_pairs, run_dir:Path, resume_from:Path|None=None):
@@ -89,16 +84,14 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
 def _fit_steps(cfg, fast, items, order, ref, run_dir, tokenizer, step:int):
     model = fast.model
     metrics = MetricsFile(run_dir/"metrics.jsonl", resume_step=step)
-    tokens = next((m["num_tokens"] for m in reversed(_json_lines(run_dir/"metrics.jsonl")) if "num_tokens" in m), 0)
+    tokens = next((m["num_tokens"] for m in reversed(json_lines(run_dir/"metrics.jsonl")) if "num_tokens" in m), 0)
     for step in range(step + 1, cfg.max_steps + 1):
         batch = order[step - 1]
         out = fast.step([items[i] for i in batch], ref[batch])
         tokens += real_tokens([items[i] for i in batch])
-        if not torch.isfinite(out["loss"]): raise _diverged(step, out["loss"].item(), cfg.learning_rate, run_dir)
+        if not torch.isfinite(out["loss"]): raise diverged(step, out["loss"].item(), cfg.learning_rate, run_dir)
         if step % cfg.logging_steps == 0 or step == cfg.max_steps:
             metrics.write(step, {k: float(v) for k, v in out.items()} | {"num_tokens": tokens, "epoch": round(step * len(batch) / len(items), 4)})
         if step % (cfg.save_steps or cfg.max_steps) == 0 or step == cfg.max_steps: save_checkpoint(fast, run_dir, step, tokenizer)
-    stage = run_dir/".staging"/"adapter"
-    shutil.rmtree(stage, ignore_errors=True); model.save_pretrained(stage); tokenizer.save_pretrained(stage)
-    shutil.rmtree(run_dir/"adapter", ignore_errors=True); os.replace(stage, run_dir/"adapter")
+    save_staged(run_dir, "adapter", lambda stage: (model.save_pretrained(stage), tokenizer.save_pretrained(stage)))
     return model, cfg.max_steps

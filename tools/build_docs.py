@@ -25,11 +25,21 @@ def settings():
     return cfg["DEFAULT"]
 
 
+def sidebar()->list[tuple[str, str]]:
+    "`(section, notebook)` in the order of the sidebar in `nbs/_quarto.yml` (the one place the groups are written); index first."
+    import yaml
+    out = []
+    for entry in yaml.safe_load((NBS/"_quarto.yml").read_text())["website"]["sidebar"]["contents"]:
+        if isinstance(entry, str): out.append(("Course", entry))
+        else: out += [(entry["section"], name) for name in entry["contents"]]
+    listed, found = {n for _, n in out}, {p.name for p in NBS.glob("*.ipynb") if not p.name.startswith("_")}
+    if found != listed: raise SystemExit(f"nbs/_quarto.yml's sidebar and nbs/ differ: missing {sorted(found - listed)}, unknown {sorted(listed - found)}")
+    return out
+
+
 def course_notebooks():
-    "index first, then the numbered lessons, then the other pages; `_`-prefixed files are skipped."
-    nbs = sorted(p for p in NBS.glob("*.ipynb") if not p.name.startswith("_"))
-    key = lambda p: (p.stem != "index", not p.stem[:2].isdigit(), p.stem)
-    return sorted(nbs, key=key)
+    "The notebooks in sidebar order with their sections."
+    return [(section, NBS/name) for section, name in sidebar()]
 
 
 def title_of(nb, fallback):
@@ -94,15 +104,14 @@ def build(out:Path)->list[dict]:
     s, exporter = settings(), HTMLExporter(template_name="lab")
     exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
     sources, pages = [], []
-    for path in course_notebooks():
+    for section, path in course_notebooks():
         nb = nbformat.read(path, as_version=4)
         title, desc = title_of(nb, path.stem)
         file = "index.html" if path.stem == "index" else f"{path.stem}.html"
-        section = "Course" if path.stem == "index" else "Lessons" if path.stem[:2].isdigit() else "Guides"
         pages.append(dict(title=title, desc=desc, file=file, section=section)); sources.append(("nb", path, nb))
     for module in sorted(json.loads(json.dumps(importlib.import_module(f"{s['lib_name']}._modidx").d["syms"])).keys()):
         if not getattr(importlib.import_module(module), "__all__", None): continue
-        pages.append(dict(title=module, desc="API reference", file=f"api/{module.split('.')[-1]}.html", section="API reference"))
+        pages.append(dict(title=module, desc="API reference", file=f"api/{module.split('.')[-1]}.html", section="Scale and reference"))
         sources.append(("api", module, None))
     (out/"api").mkdir(parents=True, exist_ok=True)
     colab = s["git_url"].replace("https://github.com/", "https://colab.research.google.com/github/") + f"/blob/{s['branch']}/{s['nbs_path']}/"
