@@ -14,13 +14,14 @@ __all__ = ['SIZES', 'PACKED_ATTENTION', 'bucket', 'shared_prefix', 'row_length',
            'shared_batch', 'packed_attention', 'register_packed_attention', 'attention_implementation', 'static_logps',
            'GraphedDPO']
 
-# %% ../nbs/12_cuda_graphs.ipynb #17566670
+# %% ../nbs/12_cuda_graphs.ipynb #222e7579
 SIZES = sorted({m * 2**i for m in range(8, 16) for i in range(20)} | set(range(1, 8)))  # 1, 2, …, 16, 18, 20, …, 30, 32, 36, …
 
 def bucket(n:int, unit:int=1)->int:
     "The smallest of `unit` × 1, 2, …, 16, 18, 20, …, 30, 32, 36, … that holds `n`: at most 1/8 padding (in units), and few distinct shapes."
     return unit * next(s for s in SIZES if s * unit >= n)
 
+# %% ../nbs/12_cuda_graphs.ipynb #84db399f
 def shared_prefix(it:dict)->int:
     "How many leading tokens a pair's chosen and rejected sequences share: its prompt, and any common start of the answers."
     c, r = it["chosen"], it["rejected"]; n = min(len(c), len(r)); p = min(it["n_prompt"], n)
@@ -34,11 +35,13 @@ def row_length(items, row_tokens:int=1024, multiple:int=64)->int:
     "Length of a packed row for `items`: `row_tokens`, or the longest pair with its shared prefix once + 1 (a row always ends in padding), rounded up to `multiple`."
     return -(-max(row_tokens, max(map(_pair_length, items)) + 1) // multiple) * multiple
 
+# %% ../nbs/12_cuda_graphs.ipynb #af1008ff
 def flat_length(n:int, multiple:int=64, steps:int=32)->int:
     "`n` rounded up to a multiple of `multiple`, or of 1/`steps` of the power of two below `n` if that is coarser: at most 1/`steps` padding."
     unit = max(multiple, (1 << (n.bit_length() - 1)) // steps)
     return -(-n // unit) * unit
 
+# %% ../nbs/12_cuda_graphs.ipynb #6317d5f2
 def batch_shape(items, row_len:int, answer_unit:int=1024, share:bool=True,
                 flat:bool=False)->dict: # with `share`: the whole batch in one row of `flat_length` tokens (variable-length attention only)
     "The bucketed static shape of one batch of `items`: `rows` of `row_len` tokens (with `share`, `shared_rows`: each pair's prefix once) and room for `answers` answer tokens."
@@ -49,6 +52,7 @@ def batch_shape(items, row_len:int, answer_unit:int=1024, share:bool=True,
         return {"shared_rows": 1, "row_len": flat_length(sum(lens) + 1), "answers": answers, "max_len": min(row_len, max(128, 1 << (longest - 1).bit_length()))}
     return {"shared_rows" if share else "rows": bucket(len(first_fit(lens, row_len - 1))), "row_len": row_len, "answers": answers}
 
+# %% ../nbs/12_cuda_graphs.ipynb #a8108087
 def _rows(lengths:list, rows:int, row_len:int, what:str="")->list:
     "`first_fit` into exactly `rows` rows (empty ones at the end), or a clear error."
     plan = first_fit(lengths, row_len - 1)
@@ -83,6 +87,7 @@ def static_batch(items, pad_id:int, row_len:int, answers:int, rows:int|None=None
         cu.append(t + row_len)
     return dict(ids=torch.from_numpy(ids).long(), pos=torch.from_numpy(pos), seg=torch.from_numpy(seg), cu=torch.tensor(cu, dtype=torch.int32)) | _answer_slots(ans_pos, ans_tgt, ans_seq, answers, pad_id, S)
 
+# %% ../nbs/12_cuda_graphs.ipynb #9b0338e9
 def _split(start:int, end:int, size:int, count:int)->list:
     "Ends of `count` consecutive pieces of `start`..`end`, each at most `size` long (the last ones empty)."
     return [min(start + i * size, end) for i in range(1, count + 1)]
@@ -125,7 +130,7 @@ def shared_batch(items, pad_id:int, rows:int, row_len:int, answers:int,
     return dict(ids=as_t(ids), pos=as_t(pos), seg=as_t(seg), kv=as_t(kv.reshape(-1)), seg_k=as_t(seg_k), pos_k=as_t(pos_k),
                 cu_q=torch.tensor(cu_q, dtype=torch.int32), cu_k=torch.tensor(cu_k, dtype=torch.int32)) | _answer_slots(ans_pos, ans_tgt, ans_seq, answers, pad_id, 2 * n)
 
-# %% ../nbs/12_cuda_graphs.ipynb #4457240f
+# %% ../nbs/12_cuda_graphs.ipynb #076e35fe
 PACKED_ATTENTION = "dpo_packed"
 
 @functools.cache
@@ -163,6 +168,7 @@ def packed_attention(module, query, key, value, attention_mask, dropout:float=0.
         out = varlen(q, k, v, packing["cu_q"], packing["cu_k"], M, 2 * M, scaling)
     return out.view(B, L, H, D), None
 
+# %% ../nbs/12_cuda_graphs.ipynb #1100e3f1
 def register_packed_attention():
     "Make `PACKED_ATTENTION` a transformers attention implementation (no mask building: masks come from `packing`)."
     from transformers import AttentionInterface
