@@ -68,7 +68,7 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
     args = dict(beta=cfg.beta, loss_type=cfg.loss_type, lr=cfg.learning_rate, max_steps=cfg.max_steps, warmup=max(1, cfg.max_steps // 20),
                 sft_weight=cfg.sft_weight, pad_id=tokenizer.pad_token_id)
     if device.type == "cuda":  # fused LoRA projections, compiled layers, packed flash attention, each batch shape's step one CUDA graph
-        fast, setup = GraphedDPO(model, row_length(items), **args), fast_cuda_model(model)
+        fast, setup = GraphedDPO(model, row_length(items), record_from=2, **args), fast_cuda_model(model)  # a shape met once runs eagerly
     else: fast, setup = FastDPO(model, pack=True, **args), contextlib.nullcontext()
     with setup:
         # each pair's reference once, in the training batches' shapes (the first epoch's batches first)

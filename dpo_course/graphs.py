@@ -209,10 +209,11 @@ class GraphedDPO(FastDPO):
                  flat:bool|None=None, # with `share_prompt`: the whole batch in one row (default: where variable-length attention runs)
                  keep_logits:bool|None=None, # backward keeps the answers' logits (answer tokens × vocab × 2 bytes) instead of recomputing them (default: on CUDA)
                  exact_reference:bool=False, # reference pass at initialisation through the training step's own forward (step 1's loss exactly ln 2), not adapters off without autograd
+                 record_from:int=1, # record a shape's graph the first time it is met (1: every step after warm-up replays, as the bench times it) or only from this sighting on (2: a shape met once runs eagerly)
                  **kw):
         self.graphs = model.device.type == "cuda" if graphs is None else graphs
         super().__init__(model, *args, pack=True, capturable=self.graphs, **kw)
-        self.row_len, self.varlen, self.chunk, self.share_prompt, self.exact_reference = row_len, varlen, chunk, share_prompt, exact_reference
+        self.row_len, self.varlen, self.chunk, self.share_prompt, self.exact_reference, self.record_from = row_len, varlen, chunk, share_prompt, exact_reference, record_from
         self.keep_logits = model.device.type == "cuda" if keep_logits is None else keep_logits
         self.flat = share_prompt and (varlen and model.device.type == "cuda" and _varlen_attn() is not None if flat is None else flat)
         self.bufs, self.captured, self.warm, self.pool = {}, {}, set(), None
@@ -264,8 +265,10 @@ class GraphedDPO(FastDPO):
         "`fn` on the current buffers: eagerly the first time `key` is seen, then captured once and replayed."
         if not self.graphs: return fn()
         if key not in self.captured and key in self.warm and (key[0] != "train" or self.opt.state): self._capture(fn, key)
-        if key not in self.captured:  # a shape met once runs eagerly (compiled): recording a graph that never replays costs more than it saves
-            self.warm.add(key); return self._eager(fn)
+        if key not in self.captured:
+            self.warm.add(key); out = self._eager(fn)
+            if key[0] != "train" and self.record_from == 1: self._capture(fn, key)  # forward only (nothing to update): recorded now, the next batch of this shape replays
+            return out
         g, out = self.captured[key]; g.replay()
         return {k: v.clone() for k, v in out.items()} if isinstance(out, dict) else out.clone()
 
@@ -284,14 +287,14 @@ class GraphedDPO(FastDPO):
                 self.opt.state[p] = dict(step=torch.zeros((), dtype=torch.float32, device=p.device), exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
 
     def warm_up(self, items, batches:list)->int:
-        "Compile and capture the training step of every shape that `batches` meet twice or more (forward and backward only: no update); returns the graph count."
+        "Compile and capture the training step of every shape that `batches` meet at least `record_from` times (forward and backward only: no update); returns the graph count."
         if not self.graphs: return 0
         self._init_optimizer_state(); self._drop_reference_graphs()
         shapes, seen = {}, Counter()  # shape key → (a batch of that shape, the shape); shape key → batches of that shape
         for idx in batches:
             shape = self._shape([items[i] for i in idx]); key = ("train",) + self._key(len(idx), shape)
             shapes.setdefault(key, (idx, shape)); seen[key] += 1
-        todo = sorted((k for k in shapes if k not in self.captured and seen[k] > 1), key=lambda k: _shape_size(shapes[k][1]), reverse=True)
+        todo = sorted((k for k in shapes if k not in self.captured and seen[k] >= self.record_from), key=lambda k: _shape_size(shapes[k][1]), reverse=True)
         load = lambda key: self._load([items[i] for i in shapes[key][0]], torch.zeros(len(shapes[key][0]), 2), shapes[key][1])
         for key in todo:  # every shape's eager run (compilation) first, while the pool is small ...
             load(key); self._eager(lambda: self._train(update=False)); self.warm.add(key)

@@ -61,7 +61,7 @@ def environment()->dict:
     "When, where and with what a result was measured: date, machine (GPU name or CPU), cores and package versions."
     import datetime, importlib.metadata as md, platform
     versions = {"python": platform.python_version()}
-    for name in ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "rouge-score", "unsloth"):
+    for name in ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "rouge-score", "unsloth", "unsloth_zoo", "bitsandbytes", "liger-kernel", "triton"):
         try: versions[name] = md.version(name)
         except md.PackageNotFoundError: pass
     machine = torch.cuda.get_device_name() if torch.cuda.is_available() else f"{platform.machine()} CPU"

@@ -94,7 +94,7 @@ class DPORunConfig:
 # %% ../nbs/05_train.ipynb #4f39db49
 PRESETS = {"seed": dict(data="hh-rlhf", use_unsloth="auto", load_in_4bit=True, engine="trl", lora_r=16, lora_alpha=16, batch_size=2, grad_accum=4,
                         learning_rate=5e-5, beta=0.1, sft_weight=0.0, max_length=1024, max_steps=250, eval_size=300, gradient_checkpointing=True)}
-FAST_ENGINE_MIN_PAIRS = 2000 # pairs trained (steps x pairs per step) from which "auto" picks the fast engine on a GPU (the bench lesson measures it)
+FAST_ENGINE_MIN_PAIRS = 2000 # pairs trained (steps x pairs per step) from which "auto" picks the fast engine on a GPU (the Fast engine lesson measures it)
 
 def preset_config(name:str, **overrides)->DPORunConfig:
     "The run config of preset `name` with `overrides` applied."

@@ -11,7 +11,7 @@ STEPS = [[sys.executable, "-m", "pytest", "-v", "-rs", "-p", "no:cacheprovider",
          ["nbdev_test", "--flags", "cuda", "--do_print", "--timing", "--path", nb] for nb in ("nbs/12_cuda_graphs.ipynb", "nbs/15_fused_lora.ipynb")]
 
 def main(out="bench/test_gpu.txt"):
-    env = environment() | {"versions": environment()["versions"] | _more_versions()}
+    env = environment()
     lines, ok = [f"make test-gpu · {json.dumps(env)}"], True
     for cmd in STEPS:
         t = time.perf_counter(); p = subprocess.run(cmd, capture_output=True, text=True)
@@ -20,13 +20,5 @@ def main(out="bench/test_gpu.txt"):
     lines.append(f"\nresult: {'every test passed' if ok else 'FAILED'}")
     Path(out).write_text("\n".join(lines) + "\n"); print("\n".join(lines))
     return 0 if ok else 1
-
-def _more_versions()->dict:
-    import importlib.metadata as md
-    found = {}
-    for name in ("unsloth_zoo", "bitsandbytes", "liger-kernel", "triton"):
-        try: found[name] = md.version(name)
-        except md.PackageNotFoundError: pass
-    return found
 
 if __name__ == "__main__": sys.exit(main(*sys.argv[1:]))
