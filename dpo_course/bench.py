@@ -4,16 +4,19 @@
 
 # %% ../nbs/14_bench.ipynb #97bd3e90
 from __future__ import annotations
-import contextlib, functools, importlib.util, json, platform, time
+import functools, importlib.util, json, platform, time
+from dataclasses import asdict, replace
 from pathlib import Path
 import torch
-from .speed import FastDPO, batch_order, compile_layers, real_tokens, tokenize_pairs
+from .fast_train import FastOptions, build_fast
+from .speed import FastDPO, batch_order, real_tokens, tokenize_pairs
 from .rundir import write_atomic
 from .runtime import cudnn_sdp, environment
 
 # %% auto #0
-__all__ = ['PEAK_FLOPS', 'KERNEL_KINDS', 'TRL_SWITCHES', 'TRL_BEST', 'mfu', 'keeps_global_switches', 'time_trl', 'time_ours',
-           'profile_step', 'model_maker', 'bench', 'loss_gap', 'write_bench', 'bench_table']
+__all__ = ['PEAK_FLOPS', 'KERNEL_KINDS', 'TRL_SWITCHES', 'TRL_BEST', 'ABLATIONS', 'mfu', 'keeps_global_switches', 'time_trl',
+           'timing_order', 'time_ours', 'profile_step', 'model_maker', 'bench', 'loss_gap', 'write_bench',
+           'bench_table']
 
 # %% ../nbs/14_bench.ipynb #273ca3ef
 PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "cpu": float("nan")}  # dense bf16 peaks
@@ -79,43 +82,29 @@ def time_trl(make_model, tok, pairs, batch_size:int, grad_accum:int, checkpointi
     return res, lora0
 
 # %% ../nbs/14_bench.ipynb #ff7348e9
+def timing_order(items, batch_size:int, steps:int, group_by_length:bool=False)->list:
+    "Batches of item indices for a timed run: in order, as TRL gets them, or grouped by length (`batch_order`)."
+    if group_by_length: return batch_order(len(items), batch_size, steps, 0, [len(it["chosen"]) + len(it["rejected"]) for it in items])
+    return [list(range(s * batch_size, (s + 1) * batch_size)) for s in range(steps)]
+
 @keeps_global_switches
-def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:float, seed:int=0, compile:bool=True,
-              precompute_ref:bool=True, multiple:int=64, group_by_length:bool=False, fused:bool=True, lora0:dict|None=None,
-              profile:bool=False, checkpointing:bool=False, pack:bool=True, autocast:bool=True,
-              graphs:bool=False, # fixed shapes and one CUDA graph per step (`GraphedDPO`); needs pack and precompute_ref
-              varlen:bool=True, # with graphs: variable-length flash attention instead of a block mask
-              chunk:int|None=None, # with graphs: answer tokens per logits chunk (default: `GraphedDPO`'s)
-              share_prompt:bool=True, # with graphs: each pair's prompt through the model once
-              fuse_lora:bool=False, # q/k/v and gate/up with their adapters as one matmul each (`fuse_lora`)
-              flat:bool=True, # with graphs, varlen and share_prompt: the whole batch in one row, not rows packed first-fit
-              keep_logits:bool=True, # with graphs: backward keeps the answers' logits instead of recomputing them
-              exact_reference:bool=False)->dict: # with graphs: the reference pass at initialisation through the training step's own forward
-    "The fast path on `items`: compile/warm-up time, reference pre-pass time, steady-state step time, tokens/s, memory, losses."
-    from dpo_course.graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length, shared_prefix
-    from dpo_course import fused_lora
+def time_ours(make_model, tok, items, order:list, # batches of `items` indices (`timing_order`); the first `warmup` untimed
+              warmup:int, lr:float, options:FastOptions, lora0:dict|None=None, profile:bool=False)->dict:
+    "The fast engine (`build_fast` with `options`) on `items`: compile/warm-up time, reference pre-pass time, steady-state step time, tokens/s, memory, losses."
+    from dpo_course.graphs import shared_prefix
     from dpo_course.lora import apply_lora, lora_config
     base = make_model(); device = base.device; _reset(device)
     torch._dynamo.reset()  # each configuration compiles its own graphs: no cache or recompile budget carried over from the last one
-    if device.type == "cuda": torch.backends.cuda.enable_cudnn_sdp(False)  # flash attention: no per-call cuDNN plan building on the host (put back by `keeps_global_switches`)
-    torch.manual_seed(seed); model = apply_lora(base, lora_config())
+    torch.manual_seed(0); model = apply_lora(base, lora_config())
     if lora0: model.load_state_dict(lora0, strict=False)  # the same adapter initialisation as the TRL run it is compared with
-    if fuse_lora: fused_lora.fuse_lora(model)
-    if group_by_length: order = batch_order(len(items), batch_size, warmup + steps, seed, [len(it["chosen"]) + len(it["rejected"]) for it in items])
-    else: order = [list(range(s * batch_size, (s + 1) * batch_size)) for s in range(warmup + steps)]  # in order, as TRL got them
-    if checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
-    if compile: compile_layers(model)
-    kw = dict(lr=lr, max_steps=warmup + steps, scheduler="linear", pad_id=tok.pad_token_id, multiple=multiple, fused=fused and device.type == "cuda", autocast=autocast)
-    if graphs: register_packed_attention(); f = GraphedDPO(model, row_length(items), varlen=varlen, share_prompt=share_prompt, flat=None if flat else False, keep_logits=None if keep_logits else False, exact_reference=exact_reference, **kw | ({} if chunk is None else dict(chunk=chunk)))
-    else: f = FastDPO(model, pack=pack, **kw)
-    tc = time.perf_counter()
-    with attention_implementation(model, PACKED_ATTENTION) if graphs else contextlib.nullcontext():
-        if precompute_ref: f.reference(items, order); _sync(device)  # warm-up: compiles (and records) every shape, not timed
+    tc, steps, batch_size = time.perf_counter(), len(order) - warmup, len(order[0])
+    with build_fast(model, items, options, lr=lr, max_steps=len(order), scheduler="linear", pad_id=tok.pad_token_id) as f:
+        if options.precompute_ref: f.reference(items, order); _sync(device)  # warm-up: compiles (and records) every shape, not timed
         t0 = time.perf_counter()
         # the reference pass runs the training batches (their shapes); with exact_reference, at init, through the training graph itself
-        ref = f.reference(items, order) if precompute_ref else None
+        ref = f.reference(items, order) if options.precompute_ref else None
         _sync(device); ref_s = time.perf_counter() - t0
-        if graphs: f.warm_up(items, order)  # compile and capture each batch shape's step: counted with compilation, as TRL's warm-up steps
+        if options.graphs: f.warm_up(items, order)  # compile and capture each batch shape's step: counted with compilation, as TRL's warm-up steps
         logs, t1 = [], time.perf_counter(); compile_s = t1 - tc
         for s, idx in enumerate(order):
             if s == warmup: _sync(device); t2 = time.perf_counter()
@@ -123,11 +112,10 @@ def time_ours(make_model, tok, items, batch_size:int, steps:int, warmup:int, lr:
         _sync(device); t3 = time.perf_counter()
         if profile: prof = profile_step(f, [items[i] for i in order[-1]], ref[order[-1]] if ref is not None else None)
     tokens = real_tokens([items[i] for b in order[warmup:] for i in b])
-    shared = sum(shared_prefix(items[i]) for b in order[warmup:] for i in b) if graphs and share_prompt else 0  # tokens the model did not run twice
+    shared = sum(shared_prefix(items[i]) for b in order[warmup:] for i in b) if options.layout in ("shared", "flat") else 0  # tokens the model did not run twice
     dt = t3 - t2
     amortised = dt + ref_s * len(order[warmup:]) / len(order)  # the reference pass covered every step's pairs
-    res = dict(engine="ours", pairs_per_step=batch_size, batch_size=batch_size, graphs=graphs, varlen=graphs and varlen, compile=compile, precompute_ref=precompute_ref,
-               pad_multiple=multiple, share_prompt=graphs and share_prompt, flat=getattr(f, "flat", False), keep_logits=getattr(f, "keep_logits", False), exact_reference=getattr(f, "exact_reference", False), fuse_lora=fuse_lora, pack=pack, autocast=autocast, group_by_length=group_by_length, fused_optimizer=fused, checkpointing=checkpointing, sec_per_step=dt / steps,
+    res = dict(engine="ours", pairs_per_step=batch_size, batch_size=batch_size, **asdict(options), sec_per_step=dt / steps,
                tokens_per_s=tokens / amortised, tokens_per_s_excluding_ref_pass=tokens / dt, model_tokens_per_s=(tokens - shared) / amortised, pairs_per_s=batch_size * steps / amortised,
                ref_pass_s=round(ref_s, 3), warmup_s=round(t2 - t1, 2), compile_s=round(compile_s - ref_s, 2), losses=[float(l) for l in logs], **_memory(device))
     if profile: res["profile"], res["profile_device_ms"] = prof["table"], prof["device_ms"]
@@ -154,6 +142,11 @@ TRL_SWITCHES = {"precompute_ref_log_probs": dict(precompute_ref_log_probs=True),
                 "padding_free": dict(padding_free=True)}
 TRL_BEST = ("precompute_ref_log_probs", "use_liger_kernel") # TRL's fastest pair of settings measured so far: also timed together, and together at 4x the pairs per step
 TRL_SWITCHES[" + ".join(TRL_BEST)] = dict.fromkeys(TRL_BEST, True)
+# each of ours switched off alone, with what depends on it: graphs need fixed shapes and a cached reference; one row needs varlen
+ABLATIONS = {"graphs": dict(graphs=False), "varlen": dict(varlen=False, layout="shared"), "share_prompt": dict(layout="rows"), "flat": dict(layout="shared"),
+             "keep_logits": dict(keep_logits=False), "fuse_lora": dict(fuse_lora=False),
+             "pack": dict(layout="padded", graphs=False, keep_logits=False), "autocast": dict(autocast=False), "compile": dict(compile=False),
+             "precompute_ref": dict(precompute_ref=False, layout="packed", graphs=False, keep_logits=False), "fused": dict(fused_optimizer=False)}
 
 def model_maker(name:str, random_init:bool, device:str, dtype, seed:int=0):
     "A function that returns a fresh base model: `name`'s weights, or its shape with random weights."
@@ -179,12 +172,16 @@ def _attempt(fn, *args, **kw)->dict:
 def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model directory
           random_init:bool=False, # the model's shape with random weights (same cost; for machines without the weights)
           data:str="hh-rlhf", # preference data (file, directory, hub id or shortcut)
-          steps:int=18, warmup:int=3, # timed steps after warm-up steps (loss curves cover both)
-          max_length:int=1024, lr:float=5e-5, pairs_per_step:int=8,
+          steps:int=18, # timed steps (after the warm-up steps; loss curves cover both)
+          warmup:int=3, # untimed steps first
+          max_length:int=1024, # tokens per sequence (prompt + answer)
+          lr:float=5e-5, # learning rate
+          pairs_per_step:int=8, # pairs per optimizer step of the main comparison
           best_batches:tuple=(32, 64, 96, 128), # larger batches tried for ours (length-grouped)
           seed_config:tuple=(2, 4), # baseline-seed: pairs per micro-batch × accumulation, checkpointing on
           compile:bool|None=None, # torch.compile ours (default: on CUDA)
-          ablations:bool=True, out:str|Path="bench/results.json",
+          ablations:bool=True, # also time ours with each option switched off (`ABLATIONS`)
+          out:str|Path="bench/results.json", # results file (JSON; a markdown table beside it)
           trl_switches:bool=True, # also time TRL with each of its own speed settings (`TRL_SWITCHES`)
           resume:bool=False, # keep the runs of an earlier bench that was cut off (`out` with .partial.json) and run the rest
           time_limit_s:float|None=None, # after the baselines, skip what would start past this many seconds (the results are still written)
@@ -203,10 +200,11 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
     runs = json.loads(partial.read_text()) if resume and partial.exists() else {}
     runs = {k: r for k, r in runs.items() if "time limit" not in r.get("skipped", "")}  # what the time limit skipped runs now
     start, session = time.time(), time.strftime("%Y-%m-%dT%H:%M:%S")
-    def measure(key, *args, **kw)->dict:
+    def measure(key, batch_size:int, steps:int, options:FastOptions, group_by_length:bool=False, **kw)->dict:
         if key in runs: return runs[key]
         late = time_limit_s is not None and time.time() - start > time_limit_s
-        runs[key] = dict(skipped=f"time limit ({time_limit_s:.0f} s)") if late else _attempt(time_ours, make, tok, items, *args, **kw) | dict(session=session)
+        order = timing_order(items, batch_size, warmup + steps, group_by_length)
+        runs[key] = dict(skipped=f"time limit ({time_limit_s:.0f} s)") if late else _attempt(time_ours, make, tok, items, order, warmup, lr, options, **kw) | dict(group_by_length=group_by_length, session=session)
         _save_partial(runs, out); return runs[key]
     def baseline(key, batch_size, grad_accum, checkpointing, seed=0, make_model=make, init_file=None):
         "Run plain TRL as `key` unless a resumed bench has it; its adapter initialisation goes to `init_file`."
@@ -229,24 +227,23 @@ def bench(model:str="HuggingFaceTB/SmolLM2-135M-Instruct", # hub id or model dir
         runs[key] = _attempt(lambda: time_trl(make, tok, pairs, b, 1, False, min(steps, len(pairs) // b - warmup), warmup, max_length, lr, switches=switches)[0])
     _save_partial(runs, out)
     log.info(f"bench: baselines done ({runs['baseline-best']['tokens_per_s']:.0f} tokens/s at {pairs_per_step} pairs)")
-    ours = dict(graphs=device.startswith("cuda"), varlen=True, share_prompt=True, flat=True, keep_logits=True, fuse_lora=True, compile=compile, precompute_ref=True, fused=True, pack=True, autocast=True, multiple=64)
-    measure(f"ours@{pairs_per_step}", pairs_per_step, steps, warmup, lr, lora0=lora0, profile=True, **ours)
+    ours = replace(FastOptions.best(device), compile=compile)
+    measure(f"ours@{pairs_per_step}", pairs_per_step, steps, ours, lora0=lora0, profile=True)
     for b in best_batches:
         n = min(steps, len(items) // b - warmup)
         if n < 2 or f"ours@{b} with checkpointing" in runs: continue
-        if "OutOfMemory" in measure(f"ours@{b}", b, n, warmup, lr, group_by_length=True, profile=b == max(best_batches), **ours).get("error", ""):  # recompute activations instead
+        if "OutOfMemory" in measure(f"ours@{b}", b, n, ours, group_by_length=True, profile=b == max(best_batches)).get("error", ""):  # recompute activations instead
             runs[f"ours@{b}"] = dict(error="out of memory without checkpointing")
-            measure(f"ours@{b} with checkpointing", b, n, warmup, lr, group_by_length=True, checkpointing=True, **{**ours, "graphs": False})
-    if ablations:  # each option switched off alone, at the same 8 pairs per step
-        for opt in ("graphs", "varlen", "share_prompt", "flat", "keep_logits", "fuse_lora", "pack", "autocast", "compile", "precompute_ref", "fused"):
-            if not ours[opt] or (opt in ("varlen", "share_prompt", "flat", "keep_logits") and not ours["graphs"]): continue
-            off = {**ours, opt: False} | ({"graphs": False} if opt in ("pack", "precompute_ref") else {})  # graphs need both
-            measure(f"ours@{pairs_per_step} without {opt}", pairs_per_step, steps, warmup, lr, lora0=lora0, **off)
-        measure(f"ours@{pairs_per_step} with checkpointing", pairs_per_step, steps, warmup, lr, lora0=lora0, checkpointing=True, **{**ours, "graphs": False})
-        if ours["graphs"]:  # the reference pass through the training graph (step 1 exactly ln 2), at 8 pairs and at the best batch
-            measure(f"ours@{pairs_per_step} with exact_reference", pairs_per_step, steps, warmup, lr, lora0=lora0, exact_reference=True, **ours)
+            measure(f"ours@{b} with checkpointing", b, n, replace(ours, checkpointing=True, graphs=False), group_by_length=True)
+    if ablations:  # each option switched off alone (with what it needs), at the same 8 pairs per step
+        for name, change in ABLATIONS.items():
+            off = replace(ours, **change)
+            if off != ours and off.valid(device): measure(f"ours@{pairs_per_step} without {name}", pairs_per_step, steps, off, lora0=lora0)
+        measure(f"ours@{pairs_per_step} with checkpointing", pairs_per_step, steps, replace(ours, checkpointing=True, graphs=False), lora0=lora0)
+        if ours.graphs:  # the reference pass through the training graph (step 1 exactly ln 2), at 8 pairs and at the best batch
+            measure(f"ours@{pairs_per_step} with exact_reference", pairs_per_step, steps, replace(ours, exact_reference=True), lora0=lora0)
             b = max((b for b in best_batches if "tokens_per_s" in runs.get(f"ours@{b}", {})), key=lambda b: runs[f"ours@{b}"]["tokens_per_s"], default=None)
-            if b: measure(f"ours@{b} with exact_reference", b, min(steps, len(items) // b - warmup), warmup, lr, group_by_length=True, exact_reference=True, **ours)
+            if b: measure(f"ours@{b} with exact_reference", b, min(steps, len(items) // b - warmup), replace(ours, exact_reference=True), group_by_length=True)
     runs["unsloth"] = dict(skipped="not timed by the bench (Unsloth patches the whole process): its HH run is bench/hh_gpu_unsloth.json")
     return write_bench(runs, out, model=model, random_init=random_init, device=device, n_params=n_params, pairs_per_step=pairs_per_step,
                        max_length=max_length, lr=lr, steps=steps, warmup=warmup, resumed=resume)

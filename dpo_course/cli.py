@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_cli.ipynb #8dcbc6fd
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, inspect, json, sys, time
 from dataclasses import fields
 from pathlib import Path
 from .models import DEFAULT_MODEL, ModelSourceError, generate, is_main_process, load_model
@@ -12,6 +12,8 @@ from .data import PreferenceDataError
 from .train import PRESETS, ConfigError, DPORunConfig, TrainingDiverged, load_run_data, preset_config, run_pairs, train
 from .evaluate import evaluate_run, full_report, train_and_evaluate
 from .scale import LAUNCH_CONFIGS, bench_scaling, launch_config, scaling_table
+from .bench import bench, bench_table
+from fastcore.docments import docments
 
 # %% auto #0
 __all__ = ['run_main', 'eval_run', 'generate_answer', 'build_parser', 'main']
@@ -68,6 +70,16 @@ def generate_answer(prompt:str, model:str=DEFAULT_MODEL, adapter:str|None=None, 
 # %% ../nbs/07_cli.ipynb #d0472f64
 _FLAG_KEYS = {f.name for f in fields(DPORunConfig)}
 
+def _signature_flags(p, fn, skip:tuple=()):
+    "One flag per parameter of `fn` with its default, its comment as help: bools as --x/--no-x, tuples as comma-separated numbers."
+    for name, d in docments(fn, full=True).items():
+        if name == "return" or name in skip: continue
+        kind, flag = str(d["anno"]).split(" |")[0], "--" + name.replace("_", "-")
+        help = f"{d['docment'] or name.replace('_', ' ')} (default: {d['default']})"
+        if kind == "bool": p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=d["default"], help=help)
+        elif kind == "tuple": p.add_argument(flag, dest=name, type=lambda s: tuple(int(x) for x in s.split(",")), default=d["default"], help=help)
+        else: p.add_argument(flag, dest=name, type={"int": int, "float": float}.get(kind, str), default=d["default"], help=help)
+
 def _add_run_flags(p):
     p.add_argument("--config", help="TOML file with DPORunConfig keys; flags override it")
     p.add_argument("--preset", choices=sorted(PRESETS), help="start from a named set of settings (seed: the course's original Colab notebook); flags override it")
@@ -90,13 +102,7 @@ def build_parser()->argparse.ArgumentParser:
     e.add_argument("--model", default=DEFAULT_MODEL, help="base model of --adapter")
     e.add_argument("--limit", type=int, default=0, help="evaluate at most this many pairs (0 = all)")
     b = sub.add_parser("bench", help="time plain TRL against the fast DPO step on the same pairs; writes bench/results.json")
-    b.add_argument("--model", default=DEFAULT_MODEL, help="hub id or model directory")
-    b.add_argument("--random-init", action="store_true", help="the model's shape with random weights (same cost)")
-    b.add_argument("--data", default="hh-rlhf"); b.add_argument("--steps", type=int, default=18); b.add_argument("--warmup", type=int, default=3)
-    b.add_argument("--max-length", type=int, default=1024); b.add_argument("--pairs-per-step", type=int, default=8)
-    b.add_argument("--best-batches", default="32,64,96,128", help="comma-separated larger batches to try")
-    b.add_argument("--resume", action="store_true", help="keep the runs of a bench that was cut off (the results file's .partial.json) and run the rest")
-    b.add_argument("--time-limit", type=float, help="seconds: after the baselines, skip configurations that would start later (results are still written)")
+    _signature_flags(b, bench, skip=("out",))
     b.add_argument("--out", help="results file (default: bench/results.json, or bench/scaling.json with --processes)")
     b.add_argument("--processes", type=int, default=0, help="time `train` on 1 and on N processes (accelerate launch) and report scaling efficiency")
     b.add_argument("--launch-config", default="ddp", help="accelerate config for --processes: ddp, fsdp_lora, ... or a file")
@@ -124,10 +130,8 @@ def main(argv:list|None=None)->int:
             DPORunConfig(model=args.model, data=args.data, max_length=args.max_length, batch_size=args.pairs_per_step),
             args.processes, args.steps, args.warmup, args.launch_config, out=args.out or "bench/scaling.json")))
         elif args.command == "bench":
-            from dpo_course.bench import bench, bench_table
-            print(bench_table(bench(args.model, args.random_init, args.data, args.steps, args.warmup, args.max_length,
-                                    pairs_per_step=args.pairs_per_step, best_batches=tuple(int(b) for b in args.best_batches.split(",")), out=args.out or "bench/results.json",
-                                    resume=args.resume, time_limit_s=args.time_limit)))
+            kw = {k: getattr(args, k) for k in inspect.signature(bench).parameters if k != "out"}
+            print(bench_table(bench(**kw, out=args.out or "bench/results.json")))
     except (ModelSourceError, ConfigError, PreferenceDataError) as e:
         p.exit(2, f"dpo-course: error: {e}\n")
     except TrainingDiverged as e:

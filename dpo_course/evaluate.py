@@ -18,9 +18,9 @@ from .train import DPORunConfig, train
 from .rundir import write_atomic
 
 # %% auto #0
-__all__ = ['bootstrap_ci', 'pair_scores', 'preference_report', 'report_table', 'adapters_off', 'chat_answers', 'mean_ci',
-           'rouge_l', 'answer_kl', 'ngram_rates', 'separating_ngrams', 'outcome_report', 'outcome_table', 'full_report',
-           'verdict', 'evaluate_run', 'plot_report', 'figure_image', 'train_and_evaluate']
+__all__ = ['bootstrap_ci', 'batch_for', 'pair_scores', 'preference_report', 'report_table', 'adapters_off', 'chat_answers',
+           'mean_ci', 'rouge_l', 'answer_kl', 'ngram_rates', 'separating_ngrams', 'outcome_report', 'outcome_table',
+           'full_report', 'verdict', 'evaluate_run', 'plot_report', 'figure_image', 'train_and_evaluate']
 
 # %% ../nbs/06_eval.ipynb #4402fb09
 def bootstrap_ci(values, n:int=2000, seed:int=0, level:float=0.95)->tuple[float, float]:
@@ -31,8 +31,14 @@ def bootstrap_ci(values, n:int=2000, seed:int=0, level:float=0.95)->tuple[float,
     return float(np.quantile(means, (1 - level) / 2)), float(np.quantile(means, (1 + level) / 2))
 
 # %% ../nbs/06_eval.ipynb #7d8fe7db
-def pair_scores(model, tokenizer, pairs, max_length:int=256, batch_size:int=8)->dict:
+def batch_for(model, cpu:int, cuda:int)->int:
+    "A batch size for `model`'s device: a GPU takes many sequences at once (a generated token costs about the same for 16 prompts or 128)."
+    return cuda if model.device.type == "cuda" else cpu
+
+def pair_scores(model, tokenizer, pairs, max_length:int=256,
+                batch_size:int|None=None)->dict: # pairs scored together (default: 8 on a CPU, 32 on a GPU)
     "Summed log-probs and completion lengths of chosen/rejected answers under policy and reference."
+    batch_size = batch_size or batch_for(model, 8, 32)
     from trl.trainer.dpo_trainer import DataCollatorForPreference
     collate = DataCollatorForPreference(pad_token_id=tokenizer.pad_token_id, max_length=max_length)
     model.eval()
@@ -83,11 +89,12 @@ def adapters_off(model):
 
 def chat_answers(model, tokenizer, prompts:list, # user messages, or lists of chat messages
                  max_new_tokens:int=64, # length limit of each answer
-                 batch_size:int=16, # prompts generated together
+                 batch_size:int|None=None, # prompts generated together (default: 16 on a CPU, 128 on a GPU)
                  adapters:bool=True, # False: answer as the reference
                 )->list[list[int]]:
     "Greedy answer token ids (end-of-turn cut off) to each prompt, generated in left-padded batches."
     ids, out, eos, pad = _chat_ids(tokenizer, prompts), [], tokenizer.eos_token_id, tokenizer.pad_token_id
+    batch_size = batch_size or batch_for(model, 16, 128)
     model.eval()
     for i in range(0, len(ids), batch_size):
         part = ids[i:i + batch_size]; width = max(map(len, part))
@@ -112,9 +119,9 @@ def rouge_l(predictions:list[str], references:list[str])->np.ndarray:
 
 # %% ../nbs/06_eval.ipynb #0b0907ed
 def answer_kl(model, tokenizer, prompts:list, answers:list[list[int]], # answer token ids, e.g. from `chat_answers`
-              batch_size:int=8)->np.ndarray:
+              batch_size:int|None=None)->np.ndarray: # answers scored together (default: 8 on a CPU, 16 on a GPU)
     "Mean per-token KL(policy ‖ reference) over each answer, comparing the full next-token distributions at every answer position."
-    kls, ids = [], _chat_ids(tokenizer, prompts)
+    kls, ids, batch_size = [], _chat_ids(tokenizer, prompts), batch_size or batch_for(model, 8, 16)
     model.eval()
     for i in range(0, len(ids), batch_size):
         seqs = [p + a for p, a in zip(ids[i:i + batch_size], answers[i:i + batch_size])]
@@ -219,8 +226,11 @@ def evaluate_run(model, tokenizer, eval_pairs, beta:float=0.1, max_length:int=25
                  n_prompts:int=100, # held-out prompts answered for the cost measures
                  max_new_tokens:int=64)->dict:
     "Preference report, cost measures and side-by-side answers of a trained PEFT model on held-out pairs."
+    t = time.perf_counter()
     rep = preference_report(pair_scores(model, tokenizer, eval_pairs, max_length), beta)
+    scored = time.perf_counter()
     rep.update(outcome_report(model, tokenizer, eval_pairs, train_pairs, n_prompts, max_new_tokens, n_generations))
+    rep["eval_seconds"] = dict(preference=round(scored - t, 1), outcome=round(time.perf_counter() - scored, 1))  # scoring pairs; answering prompts
     rep["verdict"] = verdict(rep)
     return rep
 
@@ -259,10 +269,11 @@ def train_and_evaluate(cfg:DPORunConfig, n_generations:int=3,
     "Train as `cfg` says, then measure before/after on the held-out pairs (on rank 0); writes `eval.json` and `plots/eval.png`."
     start = time.perf_counter()
     res = train(cfg)
+    train_call_s = round(time.perf_counter() - start, 1)  # loading, data, training
     if not is_main_process(): return dict(summary=res.summary, run_dir=str(res.run_dir))  # other ranks only helped train
     rep = evaluate_run(res.model, res.tokenizer, res.eval_pairs, cfg.beta, cfg.max_length, n_generations, res.train_pairs, **measure)
     rep.update(summary=res.summary, run_dir=str(res.run_dir))
     plot_report(rep, res.run_dir/"plots"/"eval.png")
-    rep["wall_s"] = round(time.perf_counter() - start, 1)
+    rep["train_call_s"], rep["wall_s"] = train_call_s, round(time.perf_counter() - start, 1)
     write_atomic(res.run_dir/"eval.json", json.dumps(rep, indent=1))
     return rep

@@ -5,10 +5,11 @@
 # %% ../nbs/13_fast_train.ipynb #6572bb01
 from __future__ import annotations
 import contextlib, json, shutil, time
+from dataclasses import dataclass, replace
 from pathlib import Path
 import torch
 from .fused_lora import fuse_lora
-from .graphs import GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length
+from .graphs import LAYOUTS, GraphedDPO, PACKED_ATTENTION, attention_implementation, register_packed_attention, row_length
 from .lora import apply_lora, lora_config
 from .models import get_logger, process_rank
 from .runtime import cudnn_sdp
@@ -16,7 +17,72 @@ from .speed import FastDPO, batch_order, compile_layers, real_tokens, tokenize_p
 from .rundir import ConfigError, MetricsFile, diverged, json_lines, promote_checkpoint, save_staged
 
 # %% auto #0
-__all__ = ['save_checkpoint', 'load_checkpoint', 'reference_batches', 'fast_cuda_model', 'fast_fit']
+__all__ = ['ENGINE_LAYOUTS', 'FastOptions', 'build_fast', 'save_checkpoint', 'load_checkpoint', 'reference_batches', 'fast_fit']
+
+# %% ../nbs/13_fast_train.ipynb #bfc778c6
+ENGINE_LAYOUTS = ("padded", "packed") + LAYOUTS  # padded, packed: `FastDPO`, batches of any shape; rows, shared, flat: `GraphedDPO`'s fixed shapes
+
+@dataclass(frozen=True)
+class FastOptions:
+    "The fast engine's switches in one place: `FastOptions.best(device)` is what a run uses, `replace(best, switch=False)` one ablation."
+    layout:str="shared" # one of `ENGINE_LAYOUTS`: padded or packed batches of any shape, or fixed bucketed shapes (rows, shared, flat)
+    graphs:bool=False # each batch shape's step captured once as a CUDA graph, then replayed
+    varlen:bool=True # variable-length flash attention on CUDA, instead of a block mask
+    compile:bool=False # `torch.compile` each decoder layer
+    fuse_lora:bool=False # q/k/v and gate/up with their adapters as one matmul each (`fuse_lora`)
+    keep_logits:bool=False # fixed shapes: backward keeps the answers' logits instead of recomputing them
+    precompute_ref:bool=True # each pair's reference log-probs once, before training
+    autocast:bool=True # LoRA weights in the base model's half precision during the step
+    fused_optimizer:bool=False # AdamW as one fused kernel (CUDA)
+    checkpointing:bool=False # recompute activations in backward instead of keeping them
+    exact_reference:bool=False # fixed shapes: the reference pass through the training step's own forward (step 1's loss exactly ln 2)
+    record_from:int=1 # graphs: record a shape's graph at its first sighting (1), or from its second on (2: a shape met once runs eagerly)
+
+    def problems(self, device="cuda")->list[str]:
+        "Why these switches cannot run together on `device` (empty if they can)."
+        fixed, cuda = self.layout in LAYOUTS, torch.device(device).type == "cuda"
+        rules = [(self.layout not in ENGINE_LAYOUTS, f"layout {self.layout!r} is not one of {ENGINE_LAYOUTS}"),
+                 (self.graphs and not cuda, "graphs need CUDA"),
+                 (self.graphs and not fixed, "graphs need a fixed-shape layout (rows, shared or flat)"),
+                 (fixed and not self.precompute_ref, "fixed-shape layouts take cached reference log-probs (precompute_ref)"),
+                 (self.layout == "flat" and not self.varlen, "layout 'flat' needs variable-length attention (varlen)"),
+                 (self.fused_optimizer and not cuda, "the fused optimizer needs CUDA"),
+                 ((self.keep_logits or self.exact_reference) and not fixed, "keep_logits and exact_reference need a fixed-shape layout")]
+        return [why for broken, why in rules if broken]
+
+    def valid(self, device="cuda")->bool: return not self.problems(device)
+
+    @classmethod
+    def best(cls, device)->FastOptions:
+        "The fastest switches measured on `device`: on CUDA all of them, one row per batch; on a CPU the shared layout, eager."
+        if torch.device(device).type != "cuda": return cls()
+        return cls(layout="flat", graphs=True, compile=True, fuse_lora=True, keep_logits=True, fused_optimizer=True)
+
+# %% ../nbs/13_fast_train.ipynb #2312fcea
+@contextlib.contextmanager
+def build_fast(model, # a PEFT model with LoRA adapters
+               items:list, # `tokenize_pairs` output: fixed-shape layouts size their rows by its longest pair
+               options:FastOptions,
+               **dpo): # `FastDPO` settings: beta, loss_type, lr, max_steps, warmup, scheduler, sft_weight, pad_id
+    "The fast engine for `items` as `options` say, inside the block; afterwards the model as it was (unfused, uncompiled, its own attention)."
+    if problems := options.problems(model.device): raise ConfigError("fast engine options: " + "; ".join(problems))
+    base, cuda = model.get_base_model(), model.device.type == "cuda"
+    if options.checkpointing: model.gradient_checkpointing_enable(dict(use_reentrant=False)); model.enable_input_require_grads()
+    if options.fuse_lora: fuse_lora(model)
+    if options.compile: compile_layers(model)
+    kw = dict(fused=options.fused_optimizer, autocast=options.autocast) | dpo
+    if options.layout in LAYOUTS:
+        register_packed_attention()
+        fast = GraphedDPO(model, row_length(items), graphs=options.graphs, varlen=options.varlen, layout=options.layout, keep_logits=options.keep_logits,
+                          exact_reference=options.exact_reference, record_from=options.record_from, **kw)
+    else: fast = FastDPO(model, pack=options.layout == "packed", **kw)
+    try:
+        with cudnn_sdp(False if cuda else None), attention_implementation(model, PACKED_ATTENTION) if options.layout in LAYOUTS else contextlib.nullcontext():
+            yield fast
+    finally:
+        for layer in base.model.layers: layer._compiled_call_impl = None  # generation's growing shapes would recompile
+        for mod in base.modules(): mod.__dict__.pop("forward", None)  # the class's own forward again
+        if options.checkpointing: base.gradient_checkpointing_disable()
 
 # %% ../nbs/13_fast_train.ipynb #8588c0fc
 def save_checkpoint(fast:FastDPO, run_dir:Path, step:int, tokenizer=None, keep:int=2)->Path:
@@ -45,17 +111,7 @@ def reference_batches(order:list, n:int)->list:
     rest = sorted({i for b in order for i in b} - {i for b in first for i in b})
     return first + [rest[s:s + size] for s in range(0, len(rest), size)]
 
-@contextlib.contextmanager
-def fast_cuda_model(model):
-    "`model` as the fast engine runs it on CUDA (fused LoRA projections, compiled layers, packed attention, cuDNN attention off) for the block; then as before, for evaluation and generation."
-    base = model.get_base_model()
-    fuse_lora(model); compile_layers(model); register_packed_attention()
-    try:
-        with cudnn_sdp(False), attention_implementation(model, PACKED_ATTENTION): yield model
-    finally:
-        for layer in base.model.layers: layer._compiled_call_impl = None  # generation's growing shapes would recompile
-        for mod in base.modules(): mod.__dict__.pop("forward", None)  # the class's own forward again
-
+# %% ../nbs/13_fast_train.ipynb #9e03ae1a
 def fast_fit(cfg, # a DPORunConfig with engine "fast"
              model, tokenizer, train_pairs, run_dir:Path, resume_from:Path|None=None):
     "Train LoRA adapters on `model` with the lean step; writes metrics, checkpoints and the adapter into `run_dir`. Returns `(model, steps)`."
@@ -67,16 +123,14 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
     order = batch_order(len(items), cfg.batch_size * cfg.grad_accum, cfg.max_steps, seed=cfg.seed)
     args = dict(beta=cfg.beta, loss_type=cfg.loss_type, lr=cfg.learning_rate, max_steps=cfg.max_steps, warmup=max(1, cfg.max_steps // 20),
                 sft_weight=cfg.sft_weight, pad_id=tokenizer.pad_token_id)
-    if device.type == "cuda":  # fused LoRA projections, compiled layers, packed flash attention, each batch shape's step one CUDA graph
-        fast, setup = GraphedDPO(model, row_length(items), record_from=2, **args), fast_cuda_model(model)  # a shape met once runs eagerly
-    else: fast, setup = FastDPO(model, pack=True, **args), contextlib.nullcontext()
-    with setup:
+    options = replace(FastOptions.best(device), record_from=2)  # in a run, a batch shape met only once runs eagerly: its graph would never replay
+    with build_fast(model, items, options, **args) as fast:
         # each pair's reference once, in the training batches' shapes (the first epoch's batches first)
         t, batches = time.perf_counter(), reference_batches(order, len(items))
         ref = fast.reference(items, batches)
         log.info(f"fast engine: reference log-probs of {sum(map(len, batches))} pairs in {time.perf_counter() - t:.1f} s")
         step = load_checkpoint(fast, resume_from) if resume_from else 0  # before capture: a graph keeps the tensors it was recorded with
-        if isinstance(fast, GraphedDPO):
+        if options.graphs:
             t = time.perf_counter(); n = fast.warm_up(items, order[step:])
             log.info(f"fast engine: {n} batch shapes compiled and captured as CUDA graphs in {time.perf_counter() - t:.1f} s")
         return _fit_steps(cfg, fast, items, order, ref, run_dir, tokenizer, step)

@@ -10,9 +10,9 @@ import numpy as np, torch
 from .speed import FastDPO, first_fit, half_precision_lora, reference_mode, summed_logps
 
 # %% auto #0
-__all__ = ['SIZES', 'PACKED_ATTENTION', 'bucket', 'shared_prefix', 'row_length', 'flat_length', 'batch_shape', 'static_batch',
-           'shared_batch', 'packed_attention', 'register_packed_attention', 'attention_implementation', 'static_logps',
-           'GraphedDPO']
+__all__ = ['SIZES', 'LAYOUTS', 'PACKED_ATTENTION', 'bucket', 'shared_prefix', 'row_length', 'flat_length', 'batch_shape',
+           'static_batch', 'shared_batch', 'packed_attention', 'register_packed_attention', 'attention_implementation',
+           'static_logps', 'GraphedDPO']
 
 # %% ../nbs/12_cuda_graphs.ipynb #222e7579
 SIZES = sorted({m * 2**i for m in range(8, 16) for i in range(20)} | set(range(1, 8)))  # 1, 2, …, 16, 18, 20, …, 30, 32, 36, …
@@ -42,15 +42,18 @@ def flat_length(n:int, multiple:int=64, steps:int=32)->int:
     return -(-n // unit) * unit
 
 # %% ../nbs/12_cuda_graphs.ipynb #6317d5f2
-def batch_shape(items, row_len:int, answer_unit:int=1024, share:bool=True,
-                flat:bool=False)->dict: # with `share`: the whole batch in one row of `flat_length` tokens (variable-length attention only)
-    "The bucketed static shape of one batch of `items`: `rows` of `row_len` tokens (with `share`, `shared_rows`: each pair's prefix once) and room for `answers` answer tokens."
-    lens = list(map(_pair_length, items)) if share else [len(it[k]) for k in ("chosen", "rejected") for it in items]
+LAYOUTS = ("rows", "shared", "flat")  # each side its own sequence; each pair's shared prefix once; shared, the whole batch in one row
+
+def batch_shape(items, row_len:int, answer_unit:int=1024,
+                layout:str="shared")->dict: # one of `LAYOUTS` (flat: variable-length attention only)
+    "The bucketed static shape of one batch of `items` in `layout`: `rows` of `row_len` tokens and room for `answers` answer tokens."
+    if layout not in LAYOUTS: raise ValueError(f"layout {layout!r} is not one of {LAYOUTS}")
+    lens = list(map(_pair_length, items)) if layout != "rows" else [len(it[k]) for k in ("chosen", "rejected") for it in items]
     answers = bucket(max(1, sum(max(0, len(it[k]) - it["n_prompt"]) for k in ("chosen", "rejected") for it in items)), answer_unit)
-    if flat and share:  # attention's grid is sized by `max_len`: the batch's longest sequence (a power of two from 128), not the run's
+    if layout == "flat":  # attention's grid is sized by `max_len`: the batch's longest sequence (a power of two from 128), not the run's
         longest = max(len(it[k]) for it in items for k in ("chosen", "rejected"))
-        return {"shared_rows": 1, "row_len": flat_length(sum(lens) + 1), "answers": answers, "max_len": min(row_len, max(128, 1 << (longest - 1).bit_length()))}
-    return {"shared_rows" if share else "rows": bucket(len(first_fit(lens, row_len - 1))), "row_len": row_len, "answers": answers}
+        return {"layout": layout, "rows": 1, "row_len": flat_length(sum(lens) + 1), "answers": answers, "max_len": min(row_len, max(128, 1 << (longest - 1).bit_length()))}
+    return {"layout": layout, "rows": bucket(len(first_fit(lens, row_len - 1))), "row_len": row_len, "answers": answers}
 
 # %% ../nbs/12_cuda_graphs.ipynb #a8108087
 def _rows(lengths:list, rows:int, row_len:int, what:str="")->list:
@@ -66,11 +69,11 @@ def _answer_slots(pos:list, tgt:list, seq:list, answers:int, pad_id:int, n_seqs:
     pos, tgt, seq = (torch.from_numpy(np.concatenate(a + [np.full(answers - n, v)]).astype(np.int64)) for a, v in ((pos, 0), (tgt, pad_id), (seq, n_seqs)))
     return dict(ans_pos=pos, ans_tgt=tgt, ans_seq=seq, n_answer=torch.bincount(seq, minlength=n_seqs + 1)[:n_seqs])
 
-def static_batch(items, pad_id:int, row_len:int, answers:int, rows:int|None=None,
-                 shared_rows:int|None=None, # instead of `rows`: each pair's shared prefix once, in this many rows (`shared_batch`)
-                 max_len:int|None=None)->dict: # with `shared_rows`: the longest sequence attention is told of (default `row_len`)
+def static_batch(items, pad_id:int, row_len:int, answers:int, rows:int,
+                 layout:str="rows", # "shared" or "flat": each pair's shared prefix once (`shared_batch`)
+                 max_len:int|None=None)->dict: # shared layouts: the longest sequence attention is told of (default `row_len`)
     "One step's pairs as fixed-shape tensors: packed `ids`/`pos`/`seg` `[rows, row_len]`, sequence bounds `cu`, answer slots `ans_pos`/`ans_tgt`/`ans_seq`."
-    if shared_rows is not None: return shared_batch(items, pad_id, shared_rows, row_len, answers, max_len)
+    if layout != "rows": return shared_batch(items, pad_id, rows, row_len, answers, max_len)
     seqs = [(it["chosen"], it["n_prompt"]) for it in items] + [(it["rejected"], it["n_prompt"]) for it in items]
     S, plan = len(seqs), _rows([len(s) for s, _ in seqs], rows, row_len)
     ids, pos, seg = np.full((rows, row_len), pad_id), np.zeros((rows, row_len), np.int64), np.zeros((rows, row_len), np.int64)
@@ -198,29 +201,28 @@ def static_logps(model, batch:dict, n_seqs:int, chunk:int=2048, varlen:bool=True
     return summed_logps(hs, base.get_output_embeddings().weight, batch["ans_tgt"], batch["ans_seq"], n_seqs + 1, chunk, compiled, not keep_logits)[:n_seqs]
 
 # %% ../nbs/12_cuda_graphs.ipynb #af5ccf1d
-def _shape_size(shape:dict)->tuple: return (shape.get("shared_rows") or shape["rows"]) * shape["row_len"], shape["answers"]
+def _shape_size(shape:dict)->tuple: return shape["rows"] * shape["row_len"], shape["answers"]
 
 class GraphedDPO(FastDPO):
     "`FastDPO` on packed batches of a few bucketed shapes; on CUDA each shape's step is captured once as a CUDA graph and replayed."
     def __init__(self, model, row_len:int, # `row_length` of the run's pairs
                  *args, graphs:bool|None=None, # capture CUDA graphs (default: on CUDA)
                  varlen:bool=True, chunk:int=4096, # answer tokens per logits chunk (memory: chunk × vocab × 4 bytes, a few times over)
-                 share_prompt:bool=True, # run each pair's shared prefix (its prompt) through the model once, not once per side
-                 flat:bool|None=None, # with `share_prompt`: the whole batch in one row (default: where variable-length attention runs)
+                 layout:str|None=None, # one of `LAYOUTS` (default: flat where variable-length attention runs, else shared)
                  keep_logits:bool|None=None, # backward keeps the answers' logits (answer tokens × vocab × 2 bytes) instead of recomputing them (default: on CUDA)
                  exact_reference:bool=False, # reference pass at initialisation through the training step's own forward (step 1's loss exactly ln 2), not adapters off without autograd
                  record_from:int=1, # record a shape's graph the first time it is met (1: every step after warm-up replays, as the bench times it) or only from this sighting on (2: a shape met once runs eagerly)
                  **kw):
         self.graphs = model.device.type == "cuda" if graphs is None else graphs
         super().__init__(model, *args, pack=True, capturable=self.graphs, **kw)
-        self.row_len, self.varlen, self.chunk, self.share_prompt, self.exact_reference, self.record_from = row_len, varlen, chunk, share_prompt, exact_reference, record_from
+        self.row_len, self.varlen, self.chunk, self.exact_reference, self.record_from = row_len, varlen, chunk, exact_reference, record_from
         self.keep_logits = model.device.type == "cuda" if keep_logits is None else keep_logits
-        self.flat = share_prompt and (varlen and model.device.type == "cuda" and _varlen_attn() is not None if flat is None else flat)
+        self.layout = layout or ("flat" if varlen and model.device.type == "cuda" and _varlen_attn() is not None else "shared")
         self.bufs, self.captured, self.warm, self.pool = {}, {}, set(), None
         self.side = torch.cuda.Stream() if self.graphs else None  # every eager warm-up on this one stream: the allocator reuses a stream's cached blocks only on that stream
         self.base_lr = float(self.sched.base_lrs[0])
 
-    def _shape(self, items)->dict: return batch_shape(items, self.row_len, share=self.share_prompt, flat=self.flat)
+    def _shape(self, items)->dict: return batch_shape(items, self.row_len, layout=self.layout)
 
     def _key(self, n_pairs:int, shape:dict)->tuple: return (n_pairs,) + tuple(shape.values())  # a short last batch has buffers of its own
 

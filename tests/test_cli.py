@@ -61,3 +61,15 @@ def test_train_then_eval_run_dir_and_adapter(tok, tmp_path):
     res = dpo_course("eval", "--adapter", str(run / "adapter"), "--data", "instruction", "--model", str(model_dir), "--limit", "12")
     assert res.returncode == 0, res.stderr[-2000:]
     assert "| measure (12 held-out pairs)" in res.stdout
+
+
+def test_bench_flags_follow_the_bench_signature():
+    "Every parameter of `bench` is a flag of `dpo-course bench` (bools as --x/--no-x, tuples as comma lists), with its comment as help."
+    import inspect
+    from dpo_course.bench import bench
+    from dpo_course.cli import build_parser
+    res = dpo_course("bench", "--help")
+    for name in inspect.signature(bench).parameters: assert "--" + name.replace("_", "-") in res.stdout, name
+    assert "--no-ablations" in res.stdout and "larger batches tried for ours" in res.stdout
+    a = build_parser().parse_args(["bench", "--best-batches", "32,64", "--no-trl-switches", "--time-limit-s", "90"])
+    assert (a.best_batches, a.trl_switches, a.time_limit_s, a.steps) == ((32, 64), False, 90.0, 18)

@@ -30,6 +30,7 @@ def finish(proc, out)->dict:
 @pytest.mark.skipif(not UNSLOTH, reason="Unsloth is not installed (pip install -c constraints-gpu.txt '.[gpu]')")
 def test_unsloth_trains_lora_adapters_and_evaluates(tmp_path):
     s = finish(command(["run", *HH, "--use-unsloth", "yes", "--max-steps", "10", "--batch-size", "16", "--max-length", "1024"], tmp_path/"u"), tmp_path/"u")
+    print(f"\nUnsloth: {s['trainable_params']:,} trainable, {s['steps']} steps in {s['train_seconds']} s, peak {s['peak_gib']} GiB")
     assert s["unsloth"] and s["engine"] == "trl"
     assert s["trainable_params"] == 4_884_480  # LoRA r16 on the seven projections of 30 layers, not every linear weight
     assert 0 <= s["eval"]["implicit_reward"]["acc"] <= 1 and s["eval"]["pairs"] == 300
@@ -39,6 +40,7 @@ def test_4bit_weights_train_evaluate_and_use_less_memory(tmp_path):
     short = ["--max-steps", "10", "--eval-size", "40", "--use-unsloth", "no"]
     full = finish(command(["train", *short], tmp_path/"bf16"), tmp_path/"bf16")
     q = finish(command(["run", *short, "--load-in-4bit"], tmp_path/"q4"), tmp_path/"q4")
+    print(f"\npeak memory, 10 steps: 16-bit weights {full['peak_gib']} GiB, 4-bit weights (QLoRA) {q['peak_gib']} GiB")
     assert q["load_in_4bit"] and not full["load_in_4bit"] and q["eval"]["pairs"] == 40
     assert q["peak_gib"] < full["peak_gib"], (q["peak_gib"], full["peak_gib"])
 
@@ -52,6 +54,8 @@ def test_fast_engine_trains_on_the_full_hh_file(tmp_path):
              for name, args in FAST for hide in hides}
     for (name, hide), (proc, out) in procs.items():
         s = finish(proc, out)
+        print(f"\n{name}, Unsloth {'hidden' if hide else 'importable'}: {s['steps']} steps in {s['train_seconds']} s, job {s['eval']['wall_s']} s, "
+              f"implicit-reward accuracy {s['eval']['implicit_reward']['acc']:.3f}, peak {s['peak_gib']} GiB")
         assert s["engine"] == "fast" and not s["unsloth"] and s["trainable_params"] == 4_884_480, name
         assert s["eval"]["pairs"] + s["eval"]["unscored_truncated"] == 300 and s["train_pairs"] + s["no_answer_token"] == 1999, name
 
@@ -65,6 +69,10 @@ def test_fast_engine_refuses_a_process_that_imported_unsloth(tmp_path):
     assert not (tmp_path/"r").exists()
 
 
-def test_main_job_on_a_gpu_picks_trl_and_evaluates(tmp_path):
-    s = finish(command(["run", "--max-steps", "10", "--eval-size", "40"], tmp_path/"m"), tmp_path/"m")
-    assert s["engine"] == "trl" and s["trainable_params"] == 4_884_480 and s["eval"]["pairs"] == 40
+def test_main_job_on_a_gpu_is_no_slower_than_trl(tmp_path):
+    "The main job with its defaults (engine 'auto') and the same job with --engine trl, one after the other: the same engine, and a wall time within 10%."
+    auto = finish(command(["run"], tmp_path/"auto"), tmp_path/"auto")
+    trl = finish(command(["run", "--engine", "trl"], tmp_path/"trl"), tmp_path/"trl")
+    print(f"\nmain job wall time: defaults (engine {auto['engine']}) {auto['eval']['wall_s']} s; --engine trl {trl['eval']['wall_s']} s")
+    assert auto["engine"] == "trl" and auto["trainable_params"] == 4_884_480 and auto["eval"]["pairs"] == trl["eval"]["pairs"]
+    assert auto["eval"]["wall_s"] <= 1.1 * trl["eval"]["wall_s"], (auto["eval"]["wall_s"], trl["eval"]["wall_s"])
