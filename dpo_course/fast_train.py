@@ -25,7 +25,7 @@ ENGINE_LAYOUTS = ("padded", "packed") + LAYOUTS  # padded, packed: `FastDPO`, ba
 @dataclass(frozen=True)
 class FastOptions:
     "The fast engine's switches in one place: `FastOptions.best(device)` is what a run uses, `replace(best, switch=False)` one ablation."
-    layout:str="shared" # one of `ENGINE_LAYOUTS`: padded or packed batches of any shape, or fixed bucketed shapes (rows, shared, flat)
+    layout:str="packed" # one of `ENGINE_LAYOUTS`: padded or packed batches of any shape, or fixed bucketed shapes (rows, shared, flat)
     graphs:bool=False # each batch shape's step captured once as a CUDA graph, then replayed
     varlen:bool=True # variable-length flash attention on CUDA, instead of a block mask
     compile:bool=False # `torch.compile` each decoder layer
@@ -54,7 +54,7 @@ class FastOptions:
 
     @classmethod
     def best(cls, device)->FastOptions:
-        "The fastest switches measured on `device`: on CUDA all of them, one row per batch; on a CPU the shared layout, eager."
+        "The fastest switches measured on `device`: on CUDA all of them, one row per batch; on a CPU packed batches, eager (`bench/cpu_layouts.json`)."
         if torch.device(device).type != "cuda": return cls()
         return cls(layout="flat", graphs=True, compile=True, fuse_lora=True, keep_logits=True, fused_optimizer=True)
 
