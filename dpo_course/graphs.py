@@ -12,7 +12,7 @@ from .speed import FastDPO, first_fit, half_precision_lora, reference_mode, summ
 # %% auto #0
 __all__ = ['SIZES', 'LAYOUTS', 'PACKED_ATTENTION', 'bucket', 'shared_prefix', 'row_length', 'flat_length', 'batch_shape',
            'static_batch', 'shared_batch', 'packed_attention', 'register_packed_attention', 'attention_implementation',
-           'static_logps', 'GraphedDPO']
+           'static_logps', 'StaticBatches', 'GraphRunner', 'GraphedDPO']
 
 # %% ../nbs/12_cuda_graphs.ipynb #222e7579
 SIZES = sorted({m * 2**i for m in range(8, 16) for i in range(20)} | set(range(1, 8)))  # 1, 2, …, 16, 18, 20, …, 30, 32, 36, …
@@ -200,11 +200,75 @@ def static_logps(model, batch:dict, n_seqs:int, chunk:int=2048, varlen:bool=True
     compiled = getattr(base.model.layers[0], "_compiled_call_impl", None) is not None  # layers compiled: the logits' log-softmax too
     return summed_logps(hs, base.get_output_embeddings().weight, batch["ans_tgt"], batch["ans_seq"], n_seqs + 1, chunk, compiled, not keep_logits)[:n_seqs]
 
-# %% ../nbs/12_cuda_graphs.ipynb #af5ccf1d
+# %% ../nbs/12_cuda_graphs.ipynb #f4011b7e
 def _shape_size(shape:dict)->tuple: return shape["rows"] * shape["row_len"], shape["answers"]
 
+class StaticBatches:
+    "The layout half of `GraphedDPO`: each batch in one of a few bucketed shapes, copied into device buffers kept per shape and pair count."
+    def __init__(self, row_len:int, # `row_length` of the run's pairs
+                 layout:str, pad_id:int, device):
+        self.row_len, self.layout, self.pad_id, self.device, self.bufs = row_len, layout, pad_id, torch.device(device), {}
+
+    def shape(self, items)->dict: return batch_shape(items, self.row_len, layout=self.layout)
+
+    def key(self, n_pairs:int, shape:dict)->tuple: return (n_pairs,) + tuple(shape.values())  # a short last batch has buffers of its own
+
+    def load(self, items, ref=None, shape:dict|None=None)->tuple:
+        "Copy a batch (and its reference log-probs) into the buffers of its pair count and `shape` (found if not given); returns the key and the buffers."
+        shape = shape or self.shape(items)
+        host, key = static_batch(items, self.pad_id, **shape), self.key(len(items), shape)
+        if ref is not None: host["ref"] = ref.float()
+        buf, cuda = self.bufs.setdefault(key, {}), self.device.type == "cuda"
+        for k, v in host.items():
+            if k not in buf: buf[k] = torch.empty_like(v, device=self.device)
+            buf[k].copy_(v.pin_memory() if cuda else v, non_blocking=cuda)
+        return key, buf
+
+# %% ../nbs/12_cuda_graphs.ipynb #cbdaeabc
+class GraphRunner:
+    "The graph half of `GraphedDPO`: `run(fn, key)` runs `fn` eagerly the first time `key` is met, then records it once as a CUDA graph and replays it."
+    def __init__(self, reset, # called before a recording and around an eager run (`GraphedDPO`: empty the gradients)
+                 enabled:bool=True): # False: `run` just calls `fn` (a CPU)
+        self.reset, self.enabled, self.captured, self.warm, self.pool = reset, enabled, {}, set(), None
+        self.side = torch.cuda.Stream() if enabled else None  # every eager warm-up on this one stream: the allocator reuses a stream's cached blocks only on that stream
+
+    def eager(self, fn):
+        "Run `fn` once without a graph, off the main stream (as recording wants its warm-up)."
+        self.reset(); self.side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(self.side): out = fn()
+        torch.cuda.current_stream().wait_stream(self.side); self.reset()
+        return out
+
+    def capture(self, fn, key):
+        "Record `fn` as the CUDA graph of `key`; every graph shares one memory pool (they never run at the same time)."
+        self.reset()  # the graph allocates (and each replay rewrites) its own gradients
+        self.pool = self.pool or torch.cuda.graph_pool_handle()
+        torch.cuda.empty_cache()  # the eager warm-up's cached blocks go back, so the pool can take that memory
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g, pool=self.pool): out = fn()
+        self.captured[key] = (g, out)
+
+    def run(self, fn, key, record:bool=True, # record `key` when it is met again (False: not yet)
+            record_now:bool=False): # record right after the first eager run (a forward only: nothing is updated twice)
+        "`fn`'s result: eagerly the first time `key` is met, then from its recorded graph."
+        if not self.enabled: return fn()
+        if key not in self.captured and key in self.warm and record: self.capture(fn, key)
+        if key not in self.captured:
+            self.warm.add(key); out = self.eager(fn)
+            if record_now: self.capture(fn, key)
+            return out
+        g, out = self.captured[key]; g.replay()
+        return {k: v.clone() for k, v in out.items()} if isinstance(out, dict) else out.clone()
+
+    def drop(self, kind:str):
+        "Free the graphs whose key starts with `kind` (and their pool, if no graph is left), so what runs next gets that memory."
+        for key in [k for k in self.captured if k[0] == kind]: self.captured.pop(key)[0].reset(); self.warm.discard(key)
+        if not self.captured: self.pool = None
+        torch.cuda.empty_cache()
+
+# %% ../nbs/12_cuda_graphs.ipynb #af5ccf1d
 class GraphedDPO(FastDPO):
-    "`FastDPO` on packed batches of a few bucketed shapes; on CUDA each shape's step is captured once as a CUDA graph and replayed."
+    "`FastDPO` on `StaticBatches`, its steps and reference pass run by a `GraphRunner`: on CUDA each shape's step is captured once as a CUDA graph and replayed."
     def __init__(self, model, row_len:int, # `row_length` of the run's pairs
                  *args, graphs:bool|None=None, # capture CUDA graphs (default: on CUDA)
                  varlen:bool=True, chunk:int=4096, # answer tokens per logits chunk (memory: chunk × vocab × 4 bytes, a few times over)
@@ -213,29 +277,26 @@ class GraphedDPO(FastDPO):
                  exact_reference:bool=False, # reference pass at initialisation through the training step's own forward (step 1's loss exactly ln 2), not adapters off without autograd
                  record_from:int=1, # record a shape's graph the first time it is met (1: every step after warm-up replays, as the bench times it) or only from this sighting on (2: a shape met once runs eagerly)
                  **kw):
-        self.graphs = model.device.type == "cuda" if graphs is None else graphs
-        super().__init__(model, *args, pack=True, capturable=self.graphs, **kw)
-        self.row_len, self.varlen, self.chunk, self.exact_reference, self.record_from = row_len, varlen, chunk, exact_reference, record_from
+        graphs = model.device.type == "cuda" if graphs is None else graphs
+        super().__init__(model, *args, pack=True, capturable=graphs, **kw)
+        self.varlen, self.chunk, self.exact_reference, self.record_from = varlen, chunk, exact_reference, record_from
         self.keep_logits = model.device.type == "cuda" if keep_logits is None else keep_logits
-        self.layout = layout or ("flat" if varlen and model.device.type == "cuda" and _varlen_attn() is not None else "shared")
-        self.bufs, self.captured, self.warm, self.pool = {}, {}, set(), None
-        self.side = torch.cuda.Stream() if self.graphs else None  # every eager warm-up on this one stream: the allocator reuses a stream's cached blocks only on that stream
+        layout = layout or ("flat" if varlen and model.device.type == "cuda" and _varlen_attn() is not None else "shared")
+        self.batches, self.runner = StaticBatches(row_len, layout, self.pad_id, model.device), GraphRunner(lambda: self.opt.zero_grad(set_to_none=True), graphs)
         self.base_lr = float(self.sched.base_lrs[0])
 
-    def _shape(self, items)->dict: return batch_shape(items, self.row_len, layout=self.layout)
+    graphs, layout = property(lambda self: self.runner.enabled), property(lambda self: self.batches.layout)
+    captured = property(lambda self: self.runner.captured)
 
-    def _key(self, n_pairs:int, shape:dict)->tuple: return (n_pairs,) + tuple(shape.values())  # a short last batch has buffers of its own
+    def _shape(self, items)->dict: return self.batches.shape(items)
+
+    def _key(self, n_pairs:int, shape:dict)->tuple: return self.batches.key(n_pairs, shape)
 
     def _load(self, items, ref=None, shape:dict|None=None)->tuple:
-        "Copy a batch (and its reference log-probs) into the static device buffers of its pair count and `shape` (found if not given); returns that key."
+        "Load a batch (and its reference log-probs) into its static buffers, which the next step or reference pass reads; returns its key."
         shape = shape or self._shape(items)
-        host, key = static_batch(items, self.pad_id, **shape), self._key(len(items), shape)
-        if ref is not None: host["ref"] = ref.float()
-        buf, cuda = self.bufs.setdefault(key, {}), self.model.device.type == "cuda"
-        for k, v in host.items():
-            if k not in buf: buf[k] = torch.empty_like(v, device=self.model.device)
-            buf[k].copy_(v.pin_memory() if cuda else v, non_blocking=cuda)
-        self.buf, self.max_len = buf, shape.get("max_len")  # the bound the batch was cut by is the bound attention is told
+        key, self.buf = self.batches.load(items, ref, shape)
+        self.max_len = shape.get("max_len")  # the bound the batch was cut by is the bound attention is told
         return key
 
     def _logps(self):
@@ -246,39 +307,10 @@ class GraphedDPO(FastDPO):
         pc, pr = self._logps().chunk(2)
         return self._update(pc, pr, *self.buf["ref"].unbind(1), *self.buf["n_answer"].chunk(2), update=update)
 
-    def _eager(self, fn):
-        "Run `fn` once without a graph, off the main stream (as capture wants its warm-up); gradients start and end empty."
-        self.opt.zero_grad(set_to_none=True)
-        self.side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(self.side): out = fn()
-        torch.cuda.current_stream().wait_stream(self.side); self.opt.zero_grad(set_to_none=True)
-        return out
-
-    def _capture(self, fn, key):
-        "Record `fn` as the CUDA graph of `key`; every graph shares one memory pool (they never run at the same time)."
-        self.opt.zero_grad(set_to_none=True)  # the graph allocates (and each replay rewrites) its own gradients
-        self.pool = self.pool or torch.cuda.graph_pool_handle()
-        torch.cuda.empty_cache()  # the eager warm-up's cached blocks go back, so the pool can take that memory
-        g = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(g, pool=self.pool): out = fn()
-        self.captured[key] = (g, out)
-
     def _run(self, fn, key):
-        "`fn` on the current buffers: eagerly the first time `key` is seen, then captured once and replayed."
-        if not self.graphs: return fn()
-        if key not in self.captured and key in self.warm and (key[0] != "train" or self.opt.state): self._capture(fn, key)
-        if key not in self.captured:
-            self.warm.add(key); out = self._eager(fn)
-            if key[0] != "train" and self.record_from == 1: self._capture(fn, key)  # forward only (nothing to update): recorded now, the next batch of this shape replays
-            return out
-        g, out = self.captured[key]; g.replay()
-        return {k: v.clone() for k, v in out.items()} if isinstance(out, dict) else out.clone()
-
-    def _drop_reference_graphs(self):
-        "The reference pass is over: free its graphs (and, if no graph is left, their pool), so training's eager runs and graphs get that memory."
-        for key in [k for k in self.captured if k[0] == "reference"]: self.captured.pop(key)[0].reset(); self.warm.discard(key)
-        if not self.captured: self.pool = None
-        torch.cuda.empty_cache()
+        "`fn` on the current buffers: a training shape is recorded once the optimizer has state; a reference shape (forward only) right after its first run, with `record_from=1`."
+        train = key[0] == "train"
+        return self.runner.run(fn, key, record=not train or bool(self.opt.state), record_now=not train and self.record_from == 1)
 
     def _init_optimizer_state(self):
         "Create AdamW's state as its first step would (zeros, step 0 on the device), so a captured step finds it in place."
@@ -291,7 +323,7 @@ class GraphedDPO(FastDPO):
     def warm_up(self, items, batches:list)->int:
         "Compile and capture the training step of every shape that `batches` meet at least `record_from` times (forward and backward only: no update); returns the graph count."
         if not self.graphs: return 0
-        self._init_optimizer_state(); self._drop_reference_graphs()
+        self._init_optimizer_state(); self.runner.drop("reference")  # each pair's reference is computed once: its graphs' memory goes to training
         shapes, seen = {}, Counter()  # shape key → (a batch of that shape, the shape); shape key → batches of that shape
         for idx in batches:
             shape = self._shape([items[i] for i in idx]); key = ("train",) + self._key(len(idx), shape)
@@ -299,9 +331,9 @@ class GraphedDPO(FastDPO):
         todo = sorted((k for k in shapes if k not in self.captured and seen[k] >= self.record_from), key=lambda k: _shape_size(shapes[k][1]), reverse=True)
         load = lambda key: self._load([items[i] for i in shapes[key][0]], torch.zeros(len(shapes[key][0]), 2), shapes[key][1])
         for key in todo:  # every shape's eager run (compilation) first, while the pool is small ...
-            load(key); self._eager(lambda: self._train(update=False)); self.warm.add(key)
+            load(key); self.runner.eager(lambda: self._train(update=False)); self.runner.warm.add(key)
         for key in todo:  # ... then the recordings, largest first: each smaller graph reuses the blocks the larger ones freed
-            load(key); self._capture(self._train, key)
+            load(key); self.runner.capture(self._train, key)
         return len(self.captured)
 
     def step(self, items, ref:torch.Tensor)->dict:
