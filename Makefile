@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup main test test-slow test-gpu check-export check-clean nbtest pytest readme docs browser
+.PHONY: setup main test test-slow test-gpu check-export check-clean nbtest pytest readme docs browser lab
 
 setup: $(STAMP)
 
@@ -46,6 +46,10 @@ test-slow: setup
 PY ?= $(BIN)/python
 test-gpu:
 	HF_HUB_OFFLINE=1 $(PY) tools/test_gpu.py bench/test_gpu.txt
+
+# JupyterLab on the lessons (the dev extra installs it): open the URL it prints
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # README.md is generated from nbs/index.ipynb
 readme: setup
