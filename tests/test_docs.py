@@ -63,7 +63,13 @@ def test_site_in_a_browser(site, browser):
         text = browser.find_element(By.TAG_NAME, "body").text
         assert not [e for e in ERROR_TEXT if e in text], (href, [e for e in ERROR_TEXT if e in text])
         lessons_with_colab += bool(browser.find_elements(By.LINK_TEXT, "Open in Colab"))
+        tex = browser.execute_script(r"return (document.body.innerText.match(/\$[^$\n]*\\[a-zA-Z]+[^$\n]*\$/g) || []).slice(0, 3)")
+        assert not tex, (href, "raw TeX on the page", tex)
     assert lessons_with_colab == sum(not p["file"].startswith("api/") for p in site) - 1  # every notebook page but the index
+    for page in ("04_loss.html", "06_eval.html"):  # the formulas are MathML, laid out by the browser itself (no script, no network)
+        browser.get((SITE/page).as_uri())
+        heights = browser.execute_script("return [...document.querySelectorAll('math')].map(m => m.getBoundingClientRect().height)")
+        assert heights and min(heights) > 0, (page, heights)
     browser.get((SITE/"05_train.html").as_uri())
     assert browser.execute_script("return [...document.images].filter(i => i.naturalWidth > 100).length") >= 1, "the lesson's plots are embedded"
     assert (SITE/"screenshots"/"index.png").stat().st_size > 10_000

@@ -52,10 +52,22 @@ def title_of(nb, fallback):
     return fallback, ""
 
 
+CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)  # fenced blocks and inline code: no math inside
+MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$\w])\$(?=\S)([^$\n]+?)(?<=\S)\$(?![\w$])", re.S)
+
+
+def tex_to_mathml(text:str)->str:
+    "A markdown text with its `$…$` and `$$…$$` formulas as MathML (latex2mathml): browsers render MathML themselves, offline, with no script."
+    from latex2mathml.converter import convert
+    def math(m): return convert(m.group(1) or m.group(2), display="block" if m.group(1) else "inline")
+    return "".join(part if i % 2 else MATH.sub(math, part) for i, part in enumerate(CODE.split(text)))
+
+
 def clean(nb, path):
     "Drop hidden and export-bookkeeping cells and the `#|` lines; refuse a notebook whose saved outputs hold an error."
     cells = []
     for c in nb.cells[1:] if nb.cells and nb.cells[0].source.lstrip().startswith("# ") else nb.cells:
+        if c.cell_type == "markdown": c.source = tex_to_mathml(c.source)
         if c.cell_type != "code": cells.append(c); continue
         flags = [m.group(1) for l in c.source.splitlines() if (m := DIRECTIVE.match(l))]
         if {"hide", "default_exp"} & set(flags): continue
