@@ -70,24 +70,23 @@ def generate_answer(prompt:str, model:str=DEFAULT_MODEL, adapter:str|None=None, 
 # %% ../nbs/07_cli.ipynb #d0472f64
 _FLAG_KEYS = {f.name for f in fields(DPORunConfig)}
 
+def _add_flag(p, name:str, kind:str, default, help:str):
+    "`--name` for a value of type `kind` (the annotation's name): bools as --x/--no-x, tuples as comma-separated numbers, ints, floats, else strings."
+    flag = "--" + name.replace("_", "-")
+    if kind == "bool": p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=default, help=help)
+    elif kind == "tuple": p.add_argument(flag, dest=name, type=lambda s: tuple(int(x) for x in s.split(",")), default=default, help=help)
+    else: p.add_argument(flag, dest=name, type={"int": int, "float": float}.get(kind, str), default=default, help=help)
+
 def _signature_flags(p, fn, skip:tuple=()):
-    "One flag per parameter of `fn` with its default, its comment as help: bools as --x/--no-x, tuples as comma-separated numbers."
+    "One flag per parameter of `fn` with its default, its comment as help."
     for name, d in docments(fn, full=True).items():
         if name == "return" or name in skip: continue
-        kind, flag = str(d["anno"]).split(" |")[0], "--" + name.replace("_", "-")
-        help = f"{d['docment'] or name.replace('_', ' ')} (default: {d['default']})"
-        if kind == "bool": p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=d["default"], help=help)
-        elif kind == "tuple": p.add_argument(flag, dest=name, type=lambda s: tuple(int(x) for x in s.split(",")), default=d["default"], help=help)
-        else: p.add_argument(flag, dest=name, type={"int": int, "float": float}.get(kind, str), default=d["default"], help=help)
+        _add_flag(p, name, str(d["anno"]).split(" |")[0], d["default"], f"{d['docment'] or name.replace('_', ' ')} (default: {d['default']})")
 
 def _add_run_flags(p):
     p.add_argument("--config", help="TOML file with DPORunConfig keys; flags override it")
     p.add_argument("--preset", choices=sorted(PRESETS), help="start from a named set of settings (seed: the course's original Colab notebook); flags override it")
-    for f in fields(DPORunConfig):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type == "bool": p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=f"default: {f.default}")
-        else: p.add_argument(flag, dest=f.name, type={"int": int, "float": float}.get(f.type, str),
-                             help=f"default: {f.default}")
+    for f in fields(DPORunConfig): _add_flag(p, f.name, f.type, None, f"default: {f.default}")  # None: a flag not given leaves the config's value
 
 def build_parser()->argparse.ArgumentParser:
     "The `dpo-course` argument parser, one sub-command per job."

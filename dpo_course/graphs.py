@@ -288,13 +288,9 @@ class GraphedDPO(FastDPO):
     graphs, layout = property(lambda self: self.runner.enabled), property(lambda self: self.batches.layout)
     captured = property(lambda self: self.runner.captured)
 
-    def _shape(self, items)->dict: return self.batches.shape(items)
-
-    def _key(self, n_pairs:int, shape:dict)->tuple: return self.batches.key(n_pairs, shape)
-
     def _load(self, items, ref=None, shape:dict|None=None)->tuple:
         "Load a batch (and its reference log-probs) into its static buffers, which the next step or reference pass reads; returns its key."
-        shape = shape or self._shape(items)
+        shape = shape or self.batches.shape(items)
         key, self.buf = self.batches.load(items, ref, shape)
         self.max_len = shape.get("max_len")  # the bound the batch was cut by is the bound attention is told
         return key
@@ -326,7 +322,7 @@ class GraphedDPO(FastDPO):
         self._init_optimizer_state(); self.runner.drop("reference")  # each pair's reference is computed once: its graphs' memory goes to training
         shapes, seen = {}, Counter()  # shape key → (a batch of that shape, the shape); shape key → batches of that shape
         for idx in batches:
-            shape = self._shape([items[i] for i in idx]); key = ("train",) + self._key(len(idx), shape)
+            shape = self.batches.shape([items[i] for i in idx]); key = ("train",) + self.batches.key(len(idx), shape)
             shapes.setdefault(key, (idx, shape)); seen[key] += 1
         todo = sorted((k for k in shapes if k not in self.captured and seen[k] >= self.record_from), key=lambda k: _shape_size(shapes[k][1]), reverse=True)
         load = lambda key: self._load([items[i] for i in shapes[key][0]], torch.zeros(len(shapes[key][0]), 2), shapes[key][1])
@@ -351,7 +347,7 @@ class GraphedDPO(FastDPO):
     def reference(self, items, batches:list)->torch.Tensor:
         "`[n, 2]` reference log-probs of `batches` of `items`, computed once: adapters off, no autograd (`exact_reference`: at initialisation, the training step's own forward)."
         found = []  # the largest shapes first: their graphs are recorded first, and the smaller ones reuse that memory
-        batches = sorted(((idx, self._shape([items[i] for i in idx])) for idx in batches), key=lambda b: _shape_size(b[1]), reverse=True)
+        batches = sorted(((idx, self.batches.shape([items[i] for i in idx])) for idx in batches), key=lambda b: _shape_size(b[1]), reverse=True)
         with reference_mode(self.model, self.exact_reference) as at_init:
             for idx, shape in batches:
                 key = ("reference", at_init) + self._load([items[i] for i in idx], shape=shape)

@@ -24,10 +24,10 @@ def check_run(f, items, batch_size, steps, seed=0):
     order = batch_order(len(items), batch_size, steps, seed=seed)
     shapes = {}
     for idx in order + reference_batches(order, len(items)):
-        b = [items[i] for i in idx]; shape = f._shape(b)
+        b = [items[i] for i in idx]; shape = f.batches.shape(b)
         host = static_batch(b, f.pad_id, **shape)
         got = {k: tuple(v.shape) for k, v in host.items()}
-        assert shapes.setdefault(f._key(len(b), shape), got) == got, f"batch {idx} does not fit the buffers of its key"
+        assert shapes.setdefault(f.batches.key(len(b), shape), got) == got, f"batch {idx} does not fit the buffers of its key"
         assert int(host["n_answer"].sum()) == sum(max(0, len(it[s]) - it["n_prompt"]) for it in b for s in ("chosen", "rejected"))
     return len(shapes)
 
