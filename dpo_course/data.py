@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_data.ipynb #8fb8e138
 from __future__ import annotations
-import csv, gzip, json, os, re, zlib
+import csv, functools, gzip, json, os, re, zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,14 +245,20 @@ def train_eval_split(ds:Dataset, eval_size:int|float=0.1, seed:int=0)->tuple[Dat
     return parts["train"], parts["test"]
 
 # %% ../nbs/03_data.ipynb #a9f819d4
-def pair_tokens(example:dict, tokenizer)->dict:
-    "`prompt_ids`, `chosen_ids`, `rejected_ids` of a conversational example, tokenized as TRL's `DPOTrainer` does."
+@functools.lru_cache(maxsize=1 << 16)
+def _rendered_pair(tokenizer, pair_json:str)->tuple:
     from trl.data_utils import common_prefix_length
+    prompt_msgs, chosen, rejected = json.loads(pair_json)
     enc = lambda msgs, **kw: tokenizer.apply_chat_template(msgs, tokenize=True, return_dict=True, **kw)["input_ids"]
-    prompt = enc(example["prompt"], add_generation_prompt=True)
-    full = {k: enc(example["prompt"] + example[k]) for k in ("chosen", "rejected")}
-    n = min(common_prefix_length(prompt, ids) for ids in full.values())
-    return {"prompt_ids": prompt[:n], **{f"{k}_ids": ids[n:] for k, ids in full.items()}}
+    prompt = enc(prompt_msgs, add_generation_prompt=True)
+    full = [enc(prompt_msgs + answer) for answer in (chosen, rejected)]
+    n = min(common_prefix_length(prompt, ids) for ids in full)
+    return tuple(prompt[:n]), tuple(full[0][n:]), tuple(full[1][n:])
+
+def pair_tokens(example:dict, tokenizer)->dict:
+    "`prompt_ids`, `chosen_ids`, `rejected_ids` of a conversational example, tokenized as TRL's `DPOTrainer` does (each pair rendered once per tokenizer)."
+    key = json.dumps([example[k] for k in ("prompt", "chosen", "rejected")])
+    return dict(zip(("prompt_ids", "chosen_ids", "rejected_ids"), map(list, _rendered_pair(tokenizer, key))))
 
 class TokenView:
     "One sequence's tokens, marked prompt / completion / truncated, for display."

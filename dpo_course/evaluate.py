@@ -6,21 +6,23 @@
 from __future__ import annotations
 import json, re, time
 from collections import Counter
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from copy import deepcopy
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 from .data import pair_tokens
 from .loss import batch_scores
-from .models import is_main_process
+from .models import is_main_process, is_unsloth_model
 from .train import DPORunConfig, train
 from .rundir import write_atomic
 
 # %% auto #0
-__all__ = ['bootstrap_ci', 'batch_for', 'pair_scores', 'preference_report', 'report_table', 'adapters_off', 'chat_answers',
-           'mean_ci', 'rouge_l', 'answer_kl', 'ngram_rates', 'separating_ngrams', 'outcome_report', 'outcome_table',
-           'full_report', 'verdict', 'evaluate_run', 'plot_report', 'figure_image', 'train_and_evaluate']
+__all__ = ['bootstrap_ci', 'batch_for', 'pair_scores', 'preference_report', 'report_table', 'adapters_off', 'answering_model',
+           'chat_answers', 'mean_ci', 'rouge_l', 'answer_kl', 'ngram_rates', 'separating_ngrams', 'outcome_report',
+           'outcome_table', 'full_report', 'verdict', 'evaluate_run', 'plot_report', 'figure_image',
+           'train_and_evaluate']
 
 # %% ../nbs/06_eval.ipynb #4402fb09
 def bootstrap_ci(values, n:int=2000, seed:int=0, level:float=0.95)->tuple[float, float]:
@@ -87,6 +89,18 @@ def adapters_off(model):
     "A context in which `model` answers as the reference: LoRA adapters off (a model without adapters is its own reference)."
     return model.disable_adapter() if hasattr(model, "disable_adapter") else nullcontext()
 
+@contextmanager
+def answering_model(model, adapters:bool=True): # False: the reference (adapters left out)
+    "The model to generate with: a plain copy with the adapters merged in (or left out), so each new token skips LoRA's extra kernels; `model` itself where no copy can be merged (4-bit or Unsloth weights, no adapters)."
+    plain = hasattr(model, "merge_and_unload") and not getattr(model, "is_loaded_in_4bit", False) and not is_unsloth_model(model)
+    if not plain:
+        with (nullcontext() if adapters else adapters_off(model)): yield model
+        return
+    copy = deepcopy(model)
+    copy = copy.merge_and_unload() if adapters else copy.unload()
+    try: yield copy.eval()
+    finally: del copy
+
 def chat_answers(model, tokenizer, prompts:list, # user messages, or lists of chat messages
                  max_new_tokens:int=64, # length limit of each answer
                  batch_size:int|None=None, # prompts generated together (default: 16 on a CPU, 128 on a GPU)
@@ -96,14 +110,14 @@ def chat_answers(model, tokenizer, prompts:list, # user messages, or lists of ch
     ids, out, eos, pad = _chat_ids(tokenizer, prompts), [], tokenizer.eos_token_id, tokenizer.pad_token_id
     batch_size = batch_size or batch_for(model, 16, 128)
     model.eval()
-    for i in range(0, len(ids), batch_size):
-        part = ids[i:i + batch_size]; width = max(map(len, part))
-        input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in part], device=model.device)
-        mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in part], device=model.device)
-        with (nullcontext() if adapters else adapters_off(model)), torch.no_grad():
-            gen = model.generate(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
-                                 eos_token_id=eos, pad_token_id=pad)
-        out += [row[:row.index(eos)] if eos in row else row for row in gen[:, width:].tolist()]
+    with answering_model(model, adapters) as answering, torch.no_grad():
+        for i in range(0, len(ids), batch_size):
+            part = ids[i:i + batch_size]; width = max(map(len, part))
+            input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in part], device=model.device)
+            mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in part], device=model.device)
+            gen = answering.generate(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
+                                     eos_token_id=eos, pad_token_id=pad)
+            out += [row[:row.index(eos)] if eos in row else row for row in gen[:, width:].tolist()]
     return out
 
 # %% ../nbs/06_eval.ipynb #8c03de44

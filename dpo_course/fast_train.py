@@ -37,6 +37,7 @@ class FastOptions:
     checkpointing:bool=False # recompute activations in backward instead of keeping them
     exact_reference:bool=False # fixed shapes: the reference pass through the training step's own forward (step 1's loss exactly ln 2)
     record_from:int=1 # graphs: record a shape's graph at its first sighting (1), or from its second on (2: a shape met once runs eagerly)
+    reference_batch:int=0 # pairs per batch of a run's reference pass, pairs of like length together (0: the training batches)
 
     def problems(self, device="cuda")->list[str]:
         "Why these switches cannot run together on `device` (empty if they can)."
@@ -47,7 +48,8 @@ class FastOptions:
                  (fixed and not self.precompute_ref, "fixed-shape layouts take cached reference log-probs (precompute_ref)"),
                  (self.layout == "flat" and not self.varlen, "layout 'flat' needs variable-length attention (varlen)"),
                  (self.fused_optimizer and not cuda, "the fused optimizer needs CUDA"),
-                 ((self.keep_logits or self.exact_reference) and not fixed, "keep_logits and exact_reference need a fixed-shape layout")]
+                 ((self.keep_logits or self.exact_reference) and not fixed, "keep_logits and exact_reference need a fixed-shape layout"),
+                 (self.exact_reference and self.reference_batch > 0, "exact_reference runs the reference through the training batches (reference_batch 0)")]
         return [why for broken, why in rules if broken]
 
     def valid(self, device="cuda")->bool: return not self.problems(device)
@@ -105,16 +107,22 @@ def load_checkpoint(fast:FastDPO, ckpt:Path)->int:
     return json.loads((ckpt/"trainer_state.json").read_text())["global_step"]
 
 # %% ../nbs/13_fast_train.ipynb #25b3ed54
-def reference_batches(order:list, n:int)->list:
-    "Batches that give every pair in `order` its reference once: the first epoch's batches (step 1's first), then the pairs left over."
+def reference_batches(order:list, n:int,
+                      lengths:list|None=None, # each pair's token count: batches of `size` pairs of like length instead
+                      size:int=0)->list:
+    "Batches that give every pair in `order` its reference once: the first epoch's batches (step 1's first), then the pairs left over; or, with `lengths` and `size`, the pairs longest first in batches of `size`."
+    used = sorted({i for b in order for i in b})
+    if lengths is not None and size > 0:
+        used.sort(key=lambda i: -lengths[i])
+        return [used[s:s + size] for s in range(0, len(used), size)]
     size = len(order[0]); first = order[:max(1, n // size)]
-    rest = sorted({i for b in order for i in b} - {i for b in first for i in b})
+    rest = sorted(set(used) - {i for b in first for i in b})
     return first + [rest[s:s + size] for s in range(0, len(rest), size)]
 
 # %% ../nbs/13_fast_train.ipynb #9e03ae1a
 def fast_fit(cfg, # a DPORunConfig with engine "fast"
              model, tokenizer, train_pairs, run_dir:Path, resume_from:Path|None=None):
-    "Train LoRA adapters on `model` with the lean step; writes metrics, checkpoints and the adapter into `run_dir`. Returns `(model, steps)`."
+    "Train LoRA adapters on `model` with the lean step; writes metrics, checkpoints and the adapter into `run_dir`. Returns `(model, steps, seconds)`: seconds of the reference pass, the warm-up and the steps."
     if process_rank()[2] > 1: raise ConfigError("engine 'fast' runs in one process: use engine 'trl' under accelerate launch or torchrun")
     log, device = get_logger(), model.device
     torch.manual_seed(cfg.seed)
@@ -125,15 +133,16 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
                 sft_weight=cfg.sft_weight, pad_id=tokenizer.pad_token_id)
     options = replace(FastOptions.best(device), record_from=2)  # in a run, a batch shape met only once runs eagerly: its graph would never replay
     with build_fast(model, items, options, **args) as fast:
-        # each pair's reference once, in the training batches' shapes (the first epoch's batches first)
-        t, batches = time.perf_counter(), reference_batches(order, len(items))
-        ref = fast.reference(items, batches)
-        log.info(f"fast engine: reference log-probs of {sum(map(len, batches))} pairs in {time.perf_counter() - t:.1f} s")
+        # each pair's reference once: in the training batches' shapes, or in bigger batches of like-length pairs (`reference_batch`)
+        t, batches = time.perf_counter(), reference_batches(order, len(items), [real_tokens([it]) for it in items], options.reference_batch)
+        ref = fast.reference(items, batches); seconds = dict(reference=round(time.perf_counter() - t, 1), warm_up=0.0)
+        log.info(f"fast engine: reference log-probs of {sum(map(len, batches))} pairs in {seconds['reference']} s")
         step = load_checkpoint(fast, resume_from) if resume_from else 0  # before capture: a graph keeps the tensors it was recorded with
         if options.graphs:
-            t = time.perf_counter(); n = fast.warm_up(items, order[step:])
-            log.info(f"fast engine: {n} batch shapes compiled and captured as CUDA graphs in {time.perf_counter() - t:.1f} s")
-        return _fit_steps(cfg, fast, items, order, ref, run_dir, tokenizer, step)
+            t = time.perf_counter(); n = fast.warm_up(items, order[step:]); seconds["warm_up"] = round(time.perf_counter() - t, 1)
+            log.info(f"fast engine: {n} batch shapes {'compiled and ' * options.compile}captured as CUDA graphs in {seconds['warm_up']} s")
+        t = time.perf_counter(); model, steps = _fit_steps(cfg, fast, items, order, ref, run_dir, tokenizer, step)
+        return model, steps, seconds | dict(steps=round(time.perf_counter() - t, 1))
 
 def _fit_steps(cfg, fast, items, order, ref, run_dir, tokenizer, step:int):
     model = fast.model

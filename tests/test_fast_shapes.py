@@ -6,7 +6,7 @@ from dpo_course.graphs import LAYOUTS, GraphedDPO, row_length, static_batch
 from dpo_course.fast_train import reference_batches
 from dpo_course.lora import apply_lora, lora_config
 from dpo_course.models import load_tokenizer, tiny_model
-from dpo_course.speed import batch_order, tokenize_pairs
+from dpo_course.speed import batch_order, real_tokens, tokenize_pairs
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +20,10 @@ def engine(tokenizer, items, layout):
 
 
 def check_run(f, items, batch_size, steps, seed=0):
-    "Every training and reference batch of a run: tensors of the same key have the same shapes (the static buffers' condition)."
+    "Every training and reference batch of a run (the reference in training batches, and in 64 pairs of like length as a GPU run does): tensors of the same key have the same shapes (the static buffers' condition)."
     order = batch_order(len(items), batch_size, steps, seed=seed)
-    shapes = {}
-    for idx in order + reference_batches(order, len(items)):
+    shapes, lengths = {}, [real_tokens([it]) for it in items]
+    for idx in order + reference_batches(order, len(items)) + reference_batches(order, len(items), lengths, 64):
         b = [items[i] for i in idx]; shape = f.batches.shape(b)
         host = static_batch(b, f.pad_id, **shape)
         got = {k: tuple(v.shape) for k, v in host.items()}

@@ -3,6 +3,7 @@
 python tools/outcome_runs.py hh runs/hh                      # HH-RLHF harmless-base: 2 epochs, 300 held out -> bench/hh_gpu.json
 python tools/outcome_runs.py hh runs/hh-fast --engine fast --out bench/hh_gpu_fast.json   # the same run with the fast engine
 python tools/outcome_runs.py hh runs/hh-unsloth --use-unsloth yes --out bench/hh_gpu_unsloth.json   # ... with Unsloth (TRL engine)
+python tools/outcome_runs.py hh runs/hh-eager --engine fast --fast-options compile=False --out bench/hh_gpu_fast_eager.json   # ... one of the fast engine's switches changed
 python tools/outcome_runs.py hh runs/hh-4bit --use-unsloth no --load-in-4bit --out bench/hh_gpu_4bit.json   # ... with 4-bit base weights
 python tools/outcome_runs.py sweep runs/sweep --processes 6  # the instruction-data grid, 6 runs at a time
 python tools/outcome_runs.py sweep runs/sweep2 --processes 6 --keep bench/sweep.json  # only the grid points the file lacks
@@ -31,6 +32,13 @@ def hh(root:str, out:str="bench/hh_gpu.json", **over):
     res = dict(environment(), command=" ".join(sys.argv), config=cfg.__dict__, report=rep, metrics=read_metrics(root))
     Path(out).write_text(json.dumps(res, indent=1)); print(f"wrote {out}")
 
+def change_fast_options(text:str):
+    "Make the fast engine's runs in this process use `FastOptions.best` with `text`'s changes (`key=value,…`)."
+    from dpo_course.fast_train import FastOptions
+    changes = {k: json.loads(v.lower() if v.lower() in ("true", "false") else v) for k, v in (kv.split("=") for kv in text.split(","))}
+    best = FastOptions.best.__func__
+    FastOptions.best = classmethod(lambda cls, device: replace(best(cls, device), **changes))
+
 def configs(root:str, **over):
     base = DPORunConfig(output_dir=root, save_steps=0, logging_steps=4)
     return [replace(c, **over) for axes in GRID for c in grid(base, **axes)]
@@ -49,7 +57,9 @@ if __name__ == "__main__":
     p.add_argument("--engine", help="hh: the training engine (default: trl)")
     p.add_argument("--use-unsloth", choices=("auto", "yes", "no"), help="hh: Unsloth's model and adapters (default: no)")
     p.add_argument("--load-in-4bit", action="store_true", help="hh: 4-bit base weights (QLoRA)")
+    p.add_argument("--fast-options", help="hh: the fast engine's switches changed from FastOptions.best, e.g. compile=False,reference_batch=0")
     a = p.parse_args()
+    if a.fast_options: change_fast_options(a.fast_options)
     over = dict(max_steps=2, eval_size=8, limit=40) if a.smoke else {}
     if a.what == "hh": hh(a.root, a.out or "bench/hh_gpu.json", **({**over, "max_length": 512} if a.smoke else {}), **({"engine": a.engine} if a.engine else {}),
                          use_unsloth=a.use_unsloth or "no", load_in_4bit=a.load_in_4bit)
