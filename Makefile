@@ -32,15 +32,16 @@ check-clean:
 	$(BIN)/nbdev_clean
 	@git diff --quiet -- nbs || { git diff --stat -- nbs; echo "notebooks are not clean: run nbdev_clean and commit"; exit 1; }
 
+# one notebook at a time, each with all the cores: two at once on 2 cores made torch's threads fight (lesson 00: 15 s alone, over 10 minutes beside another)
 nbtest:
-	$(BIN)/nbdev_test --do_print --timing
+	$(BIN)/nbdev_test --do_print --timing --n_workers 1
 
 pytest:
 	$(BIN)/python -m pytest
 
 # the cells flagged slow (minutes on CPU) too
 test-slow: setup
-	$(BIN)/nbdev_test --do_print --timing --flags slow
+	$(BIN)/nbdev_test --do_print --timing --n_workers 1 --flags slow
 
 # the GPU tests, on a GPU machine set up with: pip install -c constraints-gpu.txt -e ".[gpu,dev]" (writes bench/test_gpu.txt)
 PY ?= $(BIN)/python

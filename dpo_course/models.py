@@ -12,8 +12,8 @@ from .runtime import cache_dir, environment, get_logger, hub_offline, is_main_pr
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'GGUF_PACKAGE', 'GGUF_FILE', 'IM_END', 'ModelSourceError', 'gguf_path', 'fix_special_tokens',
            'quiet_hf', 'convert_gguf', 'refuse_custom_code', 'resolve_model', 'pick_device', 'pick_dtype',
-           'runtime_settings', 'no_remote_code', 'is_unsloth_model', 'load_model', 'load_tokenizer', 'generate',
-           'tiny_model']
+           'cpu_has_bf16', 'runtime_settings', 'no_remote_code', 'is_unsloth_model', 'load_model', 'load_tokenizer',
+           'generate', 'tiny_model']
 
 # %% ../nbs/01_models.ipynb #f3d18800
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -119,6 +119,12 @@ def pick_dtype(device:str, dtype:str|torch.dtype|None=None)->torch.dtype:
     if dtype: return getattr(torch, {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}.get(dtype, dtype))
     if str(device).startswith("cuda"): return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
+
+def cpu_has_bf16(cpuinfo:str="/proc/cpuinfo")->bool:
+    "Whether this CPU multiplies bf16 numbers in hardware (AMX or AVX512-BF16, from Linux's cpu flags); False where that can't be told."
+    try: flags = set(Path(cpuinfo).read_text().split())
+    except OSError: return False
+    return bool(flags & {"amx_bf16", "avx512_bf16"})
 
 def runtime_settings()->dict:
     "This machine as the course sees it: Colab or not, the GPU, bf16 support, and the device and dtype it will use."

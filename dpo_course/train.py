@@ -8,7 +8,8 @@ import dataclasses, json, math, os, shutil, sys, tempfile, time, tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import torch
-from .models import DEFAULT_MODEL, get_logger, is_main_process, is_unsloth_model, load_model, pick_device, process_rank, resolve_model
+from .models import (DEFAULT_MODEL, cpu_has_bf16, get_logger, is_main_process, is_unsloth_model, load_model, pick_device, pick_dtype,
+                               process_rank, resolve_model)
 from .lora import apply_lora, count_parameters, lora_config
 from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, train_eval_split
 from .loss import LOSS_TYPES
@@ -17,9 +18,9 @@ from .rundir import (ConfigError, MetricsFile, TrainingDiverged, check_output_di
 from .fast_train import fast_fit
 
 # %% auto #0
-__all__ = ['DATA_SHORTCUTS', 'ENGINES', 'UNSLOTH_CHOICES', 'PRESETS', 'FAST_ENGINE_MIN_PAIRS', 'RESUME_FREE', 'PLOTS',
-           'DPORunConfig', 'preset_config', 'pick_engine', 'load_run_data', 'run_pairs', 'course_trainer_class',
-           'fit_to_length', 'RunResult', 'check_resume', 'train', 'plot_metrics']
+__all__ = ['DATA_SHORTCUTS', 'ENGINES', 'UNSLOTH_CHOICES', 'DTYPES', 'PRESETS', 'FAST_ENGINE_MIN_PAIRS', 'RESUME_FREE', 'PLOTS',
+           'DPORunConfig', 'preset_config', 'pick_engine', 'run_dtype', 'load_run_data', 'run_pairs',
+           'course_trainer_class', 'fit_to_length', 'RunResult', 'check_resume', 'train', 'plot_metrics']
 
 # %% ../nbs/05_train.ipynb #e57bb50b
 DATA_SHORTCUTS = {"instruction": ("llms-from-scratch-preference/instruction-data-with-preference.json", None),
@@ -27,6 +28,7 @@ DATA_SHORTCUTS = {"instruction": ("llms-from-scratch-preference/instruction-data
 
 ENGINES = ("auto", "trl", "fast")
 UNSLOTH_CHOICES = ("auto", "yes", "no")
+DTYPES = ("auto", "bf16", "fp16", "fp32")
 
 @dataclass
 class DPORunConfig:
@@ -44,7 +46,7 @@ class DPORunConfig:
     learning_rate: float = 1e-3 # peak learning rate (cosine schedule, 5% warm-up)
     batch_size: int = 8 # pairs per device step
     grad_accum: int = 1 # device steps per optimizer step
-    max_steps: int = 44 # optimizer steps (about 11 s each on a 2-core CPU: the main job stays under 10 minutes)
+    max_steps: int = 44 # optimizer steps (about 2 s each with the fast engine on a 2-core CPU with bf16 units: the main job takes about 4 minutes there)
     max_length: int = 256 # tokens per prompt+answer sequence (keep_start truncation)
     lora_r: int = 16 # LoRA rank
     lora_alpha: int = 16 # LoRA scale numerator
@@ -53,9 +55,10 @@ class DPORunConfig:
     logging_steps: int = 5 # log metrics every N steps
     merge: bool = False # also save a merged (adapter folded in) model
     resume: bool = False # continue from the newest checkpoint in output_dir
-    engine: str = "auto" # "trl": TRL's DPOTrainer (any launcher, any device); "fast": the Speed lesson's lean step (one process, one GPU); "auto": `pick_engine`
+    engine: str = "auto" # "trl": TRL's DPOTrainer (any launcher, any device); "fast": the Speed lesson's lean step (one process, a GPU or the CPU); "auto": `pick_engine`
     use_unsloth: str = "auto" # "yes": Unsloth's FastLanguageModel and get_peft_model; "no"; "auto": when installed, with the TRL engine on a CUDA GPU
     load_in_4bit: bool = False # QLoRA: the base weights in 4 bits (bitsandbytes NF4, CUDA only; a CPU loads full weights and says so)
+    dtype: str = "auto" # the base weights' precision: "bf16", "fp16", "fp32", or "auto": `run_dtype`
 
     def __post_init__(self):
         for f in fields(self):
@@ -67,6 +70,7 @@ class DPORunConfig:
         for k in ("beta", "learning_rate", "batch_size", "grad_accum", "max_steps", "max_length", "lora_r", "lora_alpha", "logging_steps"):
             if getattr(self, k) <= 0: raise ConfigError(f"config key {k!r}: must be > 0, got {getattr(self, k)}")
         if self.engine not in ENGINES: raise ConfigError(f"config key 'engine': {self.engine!r} is not one of {', '.join(ENGINES)}")
+        if self.dtype not in DTYPES: raise ConfigError(f"config key 'dtype': {self.dtype!r} is not one of {', '.join(DTYPES)}")
         if self.use_unsloth not in UNSLOTH_CHOICES: raise ConfigError(f"config key 'use_unsloth': {self.use_unsloth!r} is not one of {', '.join(UNSLOTH_CHOICES)}")
         if self.engine == "fast" and (self.use_unsloth == "yes" or self.load_in_4bit):
             raise ConfigError("engine 'fast' runs the plain transformers model in 16 bits: use engine 'trl' with use_unsloth = 'yes' or load_in_4bit")
@@ -94,7 +98,7 @@ class DPORunConfig:
 # %% ../nbs/05_train.ipynb #4f39db49
 PRESETS = {"seed": dict(data="hh-rlhf", use_unsloth="auto", load_in_4bit=True, engine="trl", lora_r=16, lora_alpha=16, batch_size=2, grad_accum=4,
                         learning_rate=5e-5, beta=0.1, sft_weight=0.0, max_length=1024, max_steps=250, eval_size=300, gradient_checkpointing=True)}
-FAST_ENGINE_MIN_PAIRS = 2000 # pairs trained (steps x pairs per step) from which "auto" picks the fast engine on a GPU (the Fast engine lesson measures it)
+FAST_ENGINE_MIN_PAIRS = 2000 # pairs trained (steps x pairs per step) from which "auto" picks the fast engine on a GPU (the Fast engine lesson measures it); a CPU run has no warm-up to repay
 
 def preset_config(name:str, **overrides)->DPORunConfig:
     "The run config of preset `name` with `overrides` applied."
@@ -102,10 +106,16 @@ def preset_config(name:str, **overrides)->DPORunConfig:
     return DPORunConfig(**{**PRESETS[name], **overrides})
 
 def pick_engine(cfg:DPORunConfig, device:str, processes:int=1)->str:
-    "The engine `cfg` trains with on `device`: its `engine`, or for \"auto\" the fast engine where it can run and repays its warm-up, else TRL."
+    "The engine `cfg` trains with on `device`: its `engine`, or for \"auto\" the fast engine where it can run and repays its warm-up (always on a CPU), else TRL."
     if cfg.engine != "auto": return cfg.engine
-    fast_can_run = str(device).startswith("cuda") and processes == 1 and not cfg.load_in_4bit and cfg.use_unsloth != "yes" and "unsloth" not in sys.modules
-    return "fast" if fast_can_run and cfg.max_steps * cfg.batch_size * cfg.grad_accum >= FAST_ENGINE_MIN_PAIRS else "trl"
+    fast_can_run = processes == 1 and not cfg.load_in_4bit and cfg.use_unsloth != "yes" and "unsloth" not in sys.modules
+    repays = not str(device).startswith("cuda") or cfg.max_steps * cfg.batch_size * cfg.grad_accum >= FAST_ENGINE_MIN_PAIRS
+    return "fast" if fast_can_run and repays else "trl"
+
+def run_dtype(cfg:DPORunConfig, device:str, engine:str)->torch.dtype:
+    "The base weights' dtype of a run: `cfg.dtype`, or for \"auto\" bf16 (fp16) on a GPU, and on a CPU bf16 for the fast engine where the CPU multiplies bf16 in hardware, else fp32."
+    if cfg.dtype != "auto" or str(device).startswith("cuda"): return pick_dtype(device, None if cfg.dtype == "auto" else cfg.dtype)
+    return torch.bfloat16 if engine == "fast" and cpu_has_bf16() else torch.float32
 
 # %% ../nbs/05_train.ipynb #32c2c134
 def load_run_data(cfg:DPORunConfig):
@@ -227,13 +237,13 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     log.info(f"data: {report}; training on {len(train_pairs)}, holding out {len(eval_pairs)}")
     if model is None:
         unsloth = {"yes": True, "no": False, "auto": None if engine == "trl" else False}[cfg.use_unsloth]
-        model, tokenizer = load_model(cfg.model, device=device, load_in_4bit=cfg.load_in_4bit and device.startswith("cuda"), use_unsloth=unsloth,
-                                      max_seq_length=cfg.max_length)
+        model, tokenizer = load_model(cfg.model, device=device, dtype=run_dtype(cfg, device, engine), load_in_4bit=cfg.load_in_4bit and device.startswith("cuda"),
+                                      use_unsloth=unsloth, max_seq_length=cfg.max_length)
     if is_unsloth_model(model):  # Unsloth's own adapters (a PEFT config given to the trainer would train every linear weight)
         model = apply_lora(model, lora_config(cfg.lora_r, cfg.lora_alpha), use_unsloth=True, gradient_checkpointing=cfg.gradient_checkpointing, seed=cfg.seed)
     lora_params = count_parameters(model)["trainable"] if is_unsloth_model(model) else None
     log.info(f"engine: {engine}" + (" (auto)" if cfg.engine == "auto" else "") + (", Unsloth" if is_unsloth_model(model) else "")
-             + (", 4-bit base weights" if getattr(model, "is_loaded_in_4bit", False) else ""))
+             + (", 4-bit base weights" if getattr(model, "is_loaded_in_4bit", False) else f", weights in {str(model.dtype).replace('torch.', '')}"))
     train_pairs, fit = fit_to_length(train_pairs, tokenizer, cfg.max_length, cfg.data)
     log.info(f"max_length {cfg.max_length}: {fit['truncated']} training pairs truncated, {fit['no_answer_token']} dropped (prompt fills max_length)")
     effective_batch = cfg.batch_size * processes * cfg.grad_accum

@@ -70,6 +70,12 @@ def test_site_in_a_browser(site, browser):
         browser.get((SITE/page).as_uri())
         heights = browser.execute_script("return [...document.querySelectorAll('math')].map(m => m.getBoundingClientRect().height)")
         assert heights and min(heights) > 0, (page, heights)
+    browser.get((SITE/"03_data.html").as_uri())  # each exercise's solution is on the page, folded until opened
+    folded = browser.find_elements(By.CSS_SELECTOR, "details.solution")
+    assert len(folded) >= 3 and not any(d.get_attribute("open") for d in folded), len(folded)
+    assert not folded[0].find_element(By.TAG_NAME, "pre").is_displayed()
+    folded[0].find_element(By.TAG_NAME, "summary").click()
+    assert folded[0].find_element(By.TAG_NAME, "pre").is_displayed()
     browser.get((SITE/"05_train.html").as_uri())
     assert browser.execute_script("return [...document.images].filter(i => i.naturalWidth > 100).length") >= 1, "the lesson's plots are embedded"
     assert (SITE/"screenshots"/"index.png").stat().st_size > 10_000

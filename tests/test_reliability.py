@@ -56,7 +56,7 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_dir, tmp
         return out * float("nan") if len(calls) > 2 * 3 else out  # one policy + one reference pass per step: steps 1-3 are fine
     model.model.norm.register_forward_hook(poison)  # the final hidden states (TRL computes log-probs from them in chunks)
     cfg = DPORunConfig(model=str(tiny_dir), output_dir=str(tmp_path / "run"), limit=40, eval_size=8, batch_size=4, max_steps=8,
-                       save_steps=2, logging_steps=1)
+                       save_steps=2, logging_steps=1, engine="trl")  # the hook counts TRL's passes (the fast engine's case: test_bad_input)
     with pytest.raises(TrainingDiverged) as e: train(cfg, model, tok)
     msg = str(e.value)
     assert msg.startswith("step 4: the loss is nan") and "learning rate too high" in msg, msg

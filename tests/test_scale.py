@@ -6,8 +6,9 @@ from dpo_course.cli import main
 from dpo_course.scale import LAUNCH_CONFIGS, compare_runs, launch_argv, launch_plan
 
 HERE = Path(__file__).parent
-# plain DPO (--sft-weight 0): the SFT term averages its NLL over each process's own tokens, so it is not exactly the same under DDP
-RUN = ["train", "--limit", "60", "--eval-size", "8", "--max-steps", "6", "--logging-steps", "1", "--save-steps", "3", "--learning-rate", "1e-2", "--sft-weight", "0"]
+# plain DPO (--sft-weight 0): the SFT term averages its NLL over each process's own tokens, so it is not exactly the same under DDP;
+# the TRL engine in both (one CPU process alone would pick the fast engine)
+RUN = ["train", "--engine", "trl", "--limit", "60", "--eval-size", "8", "--max-steps", "6", "--logging-steps", "1", "--save-steps", "3", "--learning-rate", "1e-2", "--sft-weight", "0"]
 
 
 def guarded_env():

@@ -70,10 +70,14 @@ def clean(nb, path):
         if c.cell_type == "markdown": c.source = tex_to_mathml(c.source)
         if c.cell_type != "code": cells.append(c); continue
         flags = [m.group(1) for l in c.source.splitlines() if (m := DIRECTIVE.match(l))]
+        code = "\n".join(l for l in c.source.splitlines() if not DIRECTIVE.match(l)).strip()
+        if "hide" in flags and code.startswith("# Solution"):  # an exercise's solution: on the page, folded
+            cells.append(nbformat.v4.new_markdown_cell(f'<details class="solution"><summary>Solution</summary><pre><code class="language-python">{html.escape(code)}</code></pre></details>'))
+            continue
         if {"hide", "default_exp"} & set(flags): continue
         if any(o.get("output_type") == "error" for o in c.get("outputs", [])):
             raise SystemExit(f"{path.name}: a saved output is an error; run the notebook again before building the docs")
-        c.source = "\n".join(l for l in c.source.splitlines() if not DIRECTIVE.match(l)).strip()
+        c.source = code
         cells.append(c)
     nb.cells = cells
     return nb

@@ -6,6 +6,7 @@ python tools/cpu_layouts.py                 # packed, shared and rows, 4 steps e
 python tools/cpu_layouts.py trl             # TRL: 1 warm-up step, then 3 timed
 python tools/cpu_layouts.py packed:bf16     # a layout with the weights in bf16 (fast on CPUs with AMX or AVX512-BF16)
 python tools/cpu_layouts.py main:fast       # the whole main job (train and evaluate, defaults) with that engine: its wall time and parts
+python tools/cpu_layouts.py main:auto       # ... with the defaults' own choice (`make main`: the fast engine, bf16 weights where the CPU has bf16 units)
 """
 import json, sys, time
 from pathlib import Path
@@ -28,8 +29,9 @@ def main(layouts=("packed", "shared"), steps:int=4, out="bench/cpu_layouts.json"
         if layout.startswith("main:"):
             from dpo_course.evaluate import train_and_evaluate
             t = time.perf_counter(); rep = train_and_evaluate(DPORunConfig(engine=layout[5:], output_dir=f"runs/cpu-main-{layout[5:]}"))
-            res["jobs"][layout[5:]] = dict(wall_s=round(time.perf_counter() - t, 1), train_s=rep["summary"]["train_seconds"], eval_seconds=rep["eval_seconds"],
-                                          likelihood_gain=rep["likelihood_gain"], fidelity_change=rep.get("fidelity_change"), kl=rep["kl"], engine=rep["summary"]["engine"])
+            res["jobs"][layout[5:]] = dict(wall_s=round(time.perf_counter() - t, 1), train_s=rep["summary"]["train_seconds"], engine_seconds=rep["summary"].get("engine_seconds"),
+                                          eval_seconds=rep["eval_seconds"], likelihood_gain=rep["likelihood_gain"], fidelity_change=rep.get("fidelity_change"), kl=rep["kl"],
+                                          engine=rep["summary"]["engine"], dtype=rep["summary"]["dtype"])
             print(layout, res["jobs"][layout[5:]], flush=True); continue
         if layout == "trl":
             from dpo_course.bench import model_maker, time_trl
