@@ -97,9 +97,7 @@ def answering_model(model, adapters:bool=True): # False: the reference (adapters
         with (nullcontext() if adapters else adapters_off(model)): yield model
         return
     copy = deepcopy(model)
-    copy = copy.merge_and_unload() if adapters else copy.unload()
-    try: yield copy.eval()
-    finally: del copy
+    yield (copy.merge_and_unload() if adapters else copy.unload()).eval()
 
 def chat_answers(model, tokenizer, prompts:list, # user messages, or lists of chat messages
                  max_new_tokens:int=64, # length limit of each answer

@@ -134,7 +134,8 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
     options = replace(FastOptions.best(device), record_from=2)  # in a run, a batch shape met only once runs eagerly: its graph would never replay
     with build_fast(model, items, options, **args) as fast:
         # each pair's reference once: in the training batches' shapes, or in bigger batches of like-length pairs (`reference_batch`)
-        t, batches = time.perf_counter(), reference_batches(order, len(items), [real_tokens([it]) for it in items], options.reference_batch)
+        lengths = [real_tokens([it]) for it in items] if options.reference_batch else None
+        t, batches = time.perf_counter(), reference_batches(order, len(items), lengths, options.reference_batch)
         ref = fast.reference(items, batches); seconds = dict(reference=round(time.perf_counter() - t, 1), warm_up=0.0)
         log.info(f"fast engine: reference log-probs of {sum(map(len, batches))} pairs in {seconds['reference']} s")
         step = load_checkpoint(fast, resume_from) if resume_from else 0  # before capture: a graph keeps the tensors it was recorded with

@@ -35,7 +35,10 @@ def hh(root:str, out:str="bench/hh_gpu.json", **over):
 def change_fast_options(text:str):
     "Make the fast engine's runs in this process use `FastOptions.best` with `text`'s changes (`key=value,…`)."
     from dpo_course.fast_train import FastOptions
-    changes = {k: json.loads(v.lower() if v.lower() in ("true", "false") else v) for k, v in (kv.split("=") for kv in text.split(","))}
+    def value(v:str):  # true/false, numbers, else the text itself (layout=rows)
+        try: return json.loads(v.lower() if v.lower() in ("true", "false") else v)
+        except json.JSONDecodeError: return v
+    changes = {k: value(v) for k, v in (kv.split("=") for kv in text.split(","))}
     best = FastOptions.best.__func__
     FastOptions.best = classmethod(lambda cls, device: replace(best(cls, device), **changes))
 
