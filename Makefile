@@ -39,9 +39,10 @@ nbtest:
 pytest:
 	$(BIN)/python -m pytest
 
-# the cells flagged slow (minutes on CPU) too
+# the lessons with cells flagged slow (minutes on CPU), run top to bottom with those cells, their outputs saved into the lessons
 test-slow: setup
-	$(BIN)/nbdev_test --do_print --timing --n_workers 1 --flags slow
+	IN_TEST=1 $(BIN)/python tools/execute_nb.py $$(grep -l '#| slow' nbs/*.ipynb)  # IN_TEST: no progress bars in the saved outputs
+	$(BIN)/nbdev_clean
 
 # the GPU tests, on a GPU machine set up with: pip install -c constraints-gpu.txt -e ".[gpu,dev]" (writes bench/test_gpu.txt)
 PY ?= $(BIN)/python

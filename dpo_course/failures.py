@@ -23,7 +23,8 @@ def short_run(name:str, # run directory name under `root`
              )->dict:
     "A short real-model DPO run: its metrics, and the held-out log-prob drift of chosen and rejected answers."
     cfg = DPORunConfig(**{**dict(data="instruction", limit=240, eval_size=16, batch_size=4, max_length=128, max_steps=10, sft_weight=0.0,
-                                 logging_steps=1, save_steps=0, output_dir=str(Path(root)/name)), **overrides})
+                                 logging_steps=1, save_steps=0, output_dir=str(Path(root)/name),
+                                 engine="trl"), **overrides})  # the signs below are read from TRL's logged metrics (entropy among them)
     with contextlib.redirect_stdout(io.StringIO()): res = train(cfg)  # TRL prints every log dict; metrics.jsonl keeps them
     s = pair_scores(res.model, res.tokenizer, res.eval_pairs, max_length=cfg.max_length)
     drift_c, drift_r = s["policy_c"] - s["ref_c"], s["policy_r"] - s["ref_r"]

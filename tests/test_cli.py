@@ -1,5 +1,7 @@
 import subprocess, sys
 from pathlib import Path
+import pytest
+from dpo_course.cli import main
 
 SCRIPT = Path(sys.executable).parent / "dpo-course"  # the installed console script
 
@@ -8,12 +10,12 @@ def dpo_course(*args):
     return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, timeout=300)
 
 
-def test_help():
-    res = dpo_course("--help")
+def test_help(capsys):
+    res = dpo_course("--help")  # the installed console script, once
     assert res.returncode == 0 and "run" in res.stdout
     for cmd, flag in [("run", "--max-steps"), ("train", "--config"), ("eval", "run_dir"), ("generate", "--adapter"), ("bench", "--random-init"), ("bench", "--processes"), ("launch-config", "fsdp_lora")]:
-        res = dpo_course(cmd, "--help")
-        assert res.returncode == 0 and flag in res.stdout, cmd
+        with pytest.raises(SystemExit) as e: main([cmd, "--help"])  # each command's help from the same parser, in this process
+        assert e.value.code == 0 and flag in capsys.readouterr().out, cmd
 
 
 def test_nonexistent_config_exits_2_with_one_line(tmp_path):
