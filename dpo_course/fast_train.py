@@ -5,7 +5,7 @@
 # %% ../nbs/13_fast_train.ipynb #6572bb01
 from __future__ import annotations
 import contextlib, json, shutil, time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 import torch
 from .fused_lora import fuse_lora
@@ -17,7 +17,8 @@ from .speed import FastDPO, batch_order, compile_layers, real_tokens, tokenize_p
 from .rundir import ConfigError, MetricsFile, diverged, json_lines, promote_checkpoint, save_staged
 
 # %% auto #0
-__all__ = ['ENGINE_LAYOUTS', 'FastOptions', 'build_fast', 'save_checkpoint', 'load_checkpoint', 'reference_batches', 'fast_fit']
+__all__ = ['ENGINE_LAYOUTS', 'FAST_COMPILE_MIN_STEPS', 'FastOptions', 'build_fast', 'save_checkpoint', 'load_checkpoint',
+           'reference_batches', 'run_options', 'fast_fit']
 
 # %% ../nbs/13_fast_train.ipynb #bfc778c6
 ENGINE_LAYOUTS = ("padded", "packed") + LAYOUTS  # padded, packed: `FastDPO`, batches of any shape; rows, shared, flat: `GraphedDPO`'s fixed shapes
@@ -37,6 +38,7 @@ class FastOptions:
     checkpointing:bool=False # recompute activations in backward instead of keeping them
     exact_reference:bool=False # fixed shapes: the reference pass through the training step's own forward (step 1's loss exactly ln 2)
     record_from:int=1 # graphs: record a shape's graph at its first sighting (1), or from its second on (2: a shape met once runs eagerly)
+    flat_steps:int=32 # flat layout: a batch's length rounded up to 1/`flat_steps` of its power of two (fewer shapes to capture, more padding)
     reference_batch:int=0 # pairs per batch of a run's reference pass, pairs of like length together (0: the training batches)
 
     def problems(self, device="cuda")->list[str]:
@@ -76,7 +78,7 @@ def build_fast(model, # a PEFT model with LoRA adapters
     if options.layout in LAYOUTS:
         register_packed_attention()
         fast = GraphedDPO(model, row_length(items), graphs=options.graphs, varlen=options.varlen, layout=options.layout, keep_logits=options.keep_logits,
-                          exact_reference=options.exact_reference, record_from=options.record_from, **kw)
+                          exact_reference=options.exact_reference, record_from=options.record_from, flat_steps=options.flat_steps, **kw)
     else: fast = FastDPO(model, pack=options.layout == "packed", **kw)
     try:
         with cudnn_sdp(False if cuda else None), attention_implementation(model, PACKED_ATTENTION) if options.layout in LAYOUTS else contextlib.nullcontext():
@@ -119,10 +121,20 @@ def reference_batches(order:list, n:int,
     rest = sorted(set(used) - {i for b in first for i in b})
     return first + [rest[s:s + size] for s in range(0, len(rest), size)]
 
+# %% ../nbs/13_fast_train.ipynb #222aeabd
+FAST_COMPILE_MIN_STEPS = 1000 # a fast-engine run on a GPU compiles its layers from this many steps on (`bench/hh_gpu_runs.json`)
+
+def run_options(cfg, # a DPORunConfig: its `max_steps` decide what the warm-up repays
+                device)->FastOptions:
+    "The fast engine's switches for a training run of `cfg` on `device`: `FastOptions.best`, less the warm-up the run's length would not repay."
+    best = FastOptions.best(device)
+    if torch.device(device).type != "cuda": return best
+    return replace(best, record_from=2, compile=cfg.max_steps >= FAST_COMPILE_MIN_STEPS, flat_steps=8, reference_batch=64)
+
 # %% ../nbs/13_fast_train.ipynb #9e03ae1a
 def fast_fit(cfg, # a DPORunConfig with engine "fast"
              model, tokenizer, train_pairs, run_dir:Path, resume_from:Path|None=None):
-    "Train LoRA adapters on `model` with the lean step; writes metrics, checkpoints and the adapter into `run_dir`. Returns `(model, steps, seconds)`: seconds of the reference pass, the warm-up and the steps."
+    "Train LoRA adapters on `model` with the lean step; writes metrics, checkpoints and the adapter into `run_dir`. Returns `(model, steps, seconds, switches)`: seconds of the reference pass, the warm-up and the steps; the switches `run_options` changed from `FastOptions()`."
     if process_rank()[2] > 1: raise ConfigError("engine 'fast' runs in one process: use engine 'trl' under accelerate launch or torchrun")
     log, device = get_logger(), model.device
     torch.manual_seed(cfg.seed)
@@ -131,7 +143,7 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
     order = batch_order(len(items), cfg.batch_size * cfg.grad_accum, cfg.max_steps, seed=cfg.seed)
     args = dict(beta=cfg.beta, loss_type=cfg.loss_type, lr=cfg.learning_rate, max_steps=cfg.max_steps, warmup=max(1, cfg.max_steps // 20),
                 sft_weight=cfg.sft_weight, pad_id=tokenizer.pad_token_id)
-    options = replace(FastOptions.best(device), record_from=2)  # in a run, a batch shape met only once runs eagerly: its graph would never replay
+    options = run_options(cfg, device); switches = {k: v for k, v in asdict(options).items() if v != getattr(FastOptions(), k)}
     with build_fast(model, items, options, **args) as fast:
         # each pair's reference once: in the training batches' shapes, or in bigger batches of like-length pairs (`reference_batch`)
         lengths = [real_tokens([it]) for it in items] if options.reference_batch else None
@@ -143,7 +155,7 @@ def fast_fit(cfg, # a DPORunConfig with engine "fast"
             t = time.perf_counter(); n = fast.warm_up(items, order[step:]); seconds["warm_up"] = round(time.perf_counter() - t, 1)
             log.info(f"fast engine: {n} batch shapes {'compiled and ' * options.compile}captured as CUDA graphs in {seconds['warm_up']} s")
         t = time.perf_counter(); model, steps = _fit_steps(cfg, fast, items, order, ref, run_dir, tokenizer, step)
-        return model, steps, seconds | dict(steps=round(time.perf_counter() - t, 1))
+        return model, steps, seconds | dict(steps=round(time.perf_counter() - t, 1)), switches
 
 def _fit_steps(cfg, fast, items, order, ref, run_dir, tokenizer, step:int):
     model = fast.model

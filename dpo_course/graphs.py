@@ -45,14 +45,15 @@ def flat_length(n:int, multiple:int=64, steps:int=32)->int:
 LAYOUTS = ("rows", "shared", "flat")  # each side its own sequence; each pair's shared prefix once; shared, the whole batch in one row
 
 def batch_shape(items, row_len:int, answer_unit:int=1024,
-                layout:str="shared")->dict: # one of `LAYOUTS` (flat: variable-length attention only)
+                layout:str="shared", # one of `LAYOUTS` (flat: variable-length attention only)
+                flat_steps:int=32)->dict: # flat: a batch's length rounded up to 1/`flat_steps` of its power of two (fewer shapes, more padding)
     "The bucketed static shape of one batch of `items` in `layout`: `rows` of `row_len` tokens and room for `answers` answer tokens."
     if layout not in LAYOUTS: raise ValueError(f"layout {layout!r} is not one of {LAYOUTS}")
     lens = list(map(_pair_length, items)) if layout != "rows" else [len(it[k]) for k in ("chosen", "rejected") for it in items]
     answers = bucket(max(1, sum(max(0, len(it[k]) - it["n_prompt"]) for k in ("chosen", "rejected") for it in items)), answer_unit)
     if layout == "flat":  # attention's grid is sized by `max_len`: the batch's longest sequence (a power of two from 128), not the run's
         longest = max(len(it[k]) for it in items for k in ("chosen", "rejected"))
-        return {"layout": layout, "rows": 1, "row_len": flat_length(sum(lens) + 1), "answers": answers, "max_len": min(row_len, max(128, 1 << (longest - 1).bit_length()))}
+        return {"layout": layout, "rows": 1, "row_len": flat_length(sum(lens) + 1, steps=flat_steps), "answers": answers, "max_len": min(row_len, max(128, 1 << (longest - 1).bit_length()))}
     return {"layout": layout, "rows": bucket(len(first_fit(lens, row_len - 1))), "row_len": row_len, "answers": answers}
 
 # %% ../nbs/12_cuda_graphs.ipynb #a8108087
@@ -206,10 +207,11 @@ def _shape_size(shape:dict)->tuple: return shape["rows"] * shape["row_len"], sha
 class StaticBatches:
     "The layout half of `GraphedDPO`: each batch in one of a few bucketed shapes, copied into device buffers kept per shape and pair count."
     def __init__(self, row_len:int, # `row_length` of the run's pairs
-                 layout:str, pad_id:int, device):
+                 layout:str, pad_id:int, device, flat_steps:int=32): # `batch_shape`'s bucketing of flat batches
         self.row_len, self.layout, self.pad_id, self.device, self.bufs = row_len, layout, pad_id, torch.device(device), {}
+        self.flat_steps = flat_steps
 
-    def shape(self, items)->dict: return batch_shape(items, self.row_len, layout=self.layout)
+    def shape(self, items)->dict: return batch_shape(items, self.row_len, layout=self.layout, flat_steps=self.flat_steps)
 
     def key(self, n_pairs:int, shape:dict)->tuple: return (n_pairs,) + tuple(shape.values())  # a short last batch has buffers of its own
 
@@ -275,6 +277,7 @@ class GraphedDPO(FastDPO):
                  layout:str|None=None, # one of `LAYOUTS` (default: flat where variable-length attention runs, else shared)
                  keep_logits:bool|None=None, # backward keeps the answers' logits (answer tokens × vocab × 2 bytes) instead of recomputing them (default: on CUDA)
                  exact_reference:bool=False, # reference pass at initialisation through the training step's own forward (step 1's loss exactly ln 2), not adapters off without autograd
+                 flat_steps:int=32, # flat layout: how finely batch lengths are bucketed (`batch_shape`)
                  record_from:int=1, # record a shape's graph the first time it is met (1: every step after warm-up replays, as the bench times it) or only from this sighting on (2: a shape met once runs eagerly)
                  **kw):
         graphs = model.device.type == "cuda" if graphs is None else graphs
@@ -282,7 +285,7 @@ class GraphedDPO(FastDPO):
         self.varlen, self.chunk, self.exact_reference, self.record_from = varlen, chunk, exact_reference, record_from
         self.keep_logits = model.device.type == "cuda" if keep_logits is None else keep_logits
         layout = layout or ("flat" if varlen and model.device.type == "cuda" and _varlen_attn() is not None else "shared")
-        self.batches, self.runner = StaticBatches(row_len, layout, self.pad_id, model.device), GraphRunner(lambda: self.opt.zero_grad(set_to_none=True), graphs)
+        self.batches, self.runner = StaticBatches(row_len, layout, self.pad_id, model.device, flat_steps), GraphRunner(lambda: self.opt.zero_grad(set_to_none=True), graphs)
         self.base_lr = float(self.sched.base_lrs[0])
 
     graphs, layout = property(lambda self: self.runner.enabled), property(lambda self: self.batches.layout)

@@ -260,13 +260,13 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     step0 = checkpoint_step(resume_from) if resume_from else 0
     if resume_from: log.info(f"resuming from {resume_from}")
     if engine == "fast":
-        model, steps, seconds = fast_fit(cfg, model, tokenizer, train_pairs, run_dir, resume_from)
+        model, steps, seconds, switches = fast_fit(cfg, model, tokenizer, train_pairs, run_dir, resume_from)
     else:
         trainer = course_trainer_class()(model=model, args=_dpo_args(cfg, run_dir, device, dtype), processing_class=tokenizer,
                              train_dataset=train_pairs, peft_config=None if lora_params else lora_config(cfg.lora_r, cfg.lora_alpha))
         trainer.add_callback(MetricsFile(run_dir/"metrics.jsonl", resume_step=step0))
         t = time.perf_counter(); trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-        _save_adapter(trainer, run_dir); seconds = dict(steps=round(time.perf_counter() - t, 1))
+        _save_adapter(trainer, run_dir); seconds, switches = dict(steps=round(time.perf_counter() - t, 1)), None
         model, steps = trainer.model, trainer.state.global_step
     metrics = read_metrics(run_dir)
     counts = count_parameters(model)
@@ -277,7 +277,7 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
                    model_params=counts["total"] - counts["trainable"], trainable_params=trainable, device=device, dtype=str(dtype).replace("torch.", ""),
                    peak_gib=round(torch.cuda.max_memory_allocated() / 2**30, 3) if torch.cuda.is_available() else None,
                    processes=processes, effective_batch=effective_batch,
-                   train_seconds=round(time.time() - start, 1), engine_seconds=seconds, resumed_from=str(resume_from) if resume_from else None)
+                   train_seconds=round(time.time() - start, 1), engine_seconds=seconds, fast_switches=switches, resumed_from=str(resume_from) if resume_from else None)
     if main:
         shutil.rmtree(run_dir/".staging", ignore_errors=True)
         if cfg.merge: model.merge_and_unload().save_pretrained(run_dir/"merged"); tokenizer.save_pretrained(run_dir/"merged")

@@ -8,6 +8,7 @@ python tools/outcome_runs.py hh runs/hh-4bit --use-unsloth no --load-in-4bit --o
 python tools/outcome_runs.py sweep runs/sweep --processes 6  # the instruction-data grid, 6 runs at a time
 python tools/outcome_runs.py sweep runs/sweep2 --processes 6 --keep bench/sweep.json  # only the grid points the file lacks
 python tools/outcome_runs.py collect runs/sweep              # rows of every finished sweep run -> bench/sweep.json
+python tools/outcome_runs.py runs bench/hh_gpu_runs.json --inputs out/*.json   # the timings of several HH runs' files -> one file
 """
 import argparse, json, sys
 from dataclasses import replace
@@ -33,14 +34,14 @@ def hh(root:str, out:str="bench/hh_gpu.json", **over):
     Path(out).write_text(json.dumps(res, indent=1)); print(f"wrote {out}")
 
 def change_fast_options(text:str):
-    "Make the fast engine's runs in this process use `FastOptions.best` with `text`'s changes (`key=value,…`)."
-    from dpo_course.fast_train import FastOptions
+    "Make the fast engine's runs in this process use `run_options` with `text`'s changes (`key=value,…`)."
+    from dpo_course import fast_train
     def value(v:str):  # true/false, numbers, else the text itself (layout=rows)
         try: return json.loads(v.lower() if v.lower() in ("true", "false") else v)
         except json.JSONDecodeError: return v
     changes = {k: value(v) for k, v in (kv.split("=") for kv in text.split(","))}
-    best = FastOptions.best.__func__
-    FastOptions.best = classmethod(lambda cls, device: replace(best(cls, device), **changes))
+    chosen = fast_train.run_options
+    fast_train.run_options = lambda cfg, device: replace(chosen(cfg, device), **changes)
 
 def configs(root:str, **over):
     base = DPORunConfig(output_dir=root, save_steps=0, logging_steps=4)
@@ -52,20 +53,38 @@ def collect(root:str, out:str="bench/sweep.json", keep:list=()):
     write_sweep(rows, out, command=f"python tools/outcome_runs.py sweep {root} (grid {GRID})")
     print(sweep_table(rows)); print(f"wrote {out} ({len(rows)} runs)")
 
+def hh_runs(out:str, inputs:list):
+    "One file of the HH runs in `inputs` (files `hh` wrote): per run its command, switches, wall time and parts, and held-out results."
+    def row(f:Path):
+        r = json.loads(f.read_text()); rep, s = r["report"], r["report"]["summary"]
+        return dict(name=f.stem, date=r["date"], machine=r["machine"], versions=r["versions"], command=r["command"], engine=s["engine"],
+                    switches=s.get("fast_switches"), wall_s=rep["wall_s"], train_call_s=rep["train_call_s"], train_seconds=s["train_seconds"],
+                    engine_seconds=s.get("engine_seconds"), eval_seconds=rep["eval_seconds"], peak_gib=s.get("peak_gib"), steps=s["steps"],
+                    implicit_reward=rep["implicit_reward"], likelihood_gain=rep["likelihood_gain"])
+    rows = [row(Path(f)) for f in inputs]
+    Path(out).write_text(json.dumps(dict(what="the HH run of tools/outcome_runs.py hh (2 epochs, 250 steps of 16 pairs, 300 held out), end to end in one "
+                                         "process each; switches: what the fast engine's run_options changed from FastOptions() (None: the "
+                                         "run predates that record, its command's --fast-options changed FastOptions.best with record_from=2)",
+                                         runs=rows), indent=1))
+    for r in rows: print(f"{r['name']:24} {r['engine']:5} wall {r['wall_s']:6.1f} s  train {r['train_seconds']:6.1f} s  {r['engine_seconds']}")
+    print(f"wrote {out}")
+
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(); p.add_argument("what", choices=("hh", "sweep", "collect")); p.add_argument("root")
+    p = argparse.ArgumentParser(); p.add_argument("what", choices=("hh", "sweep", "collect", "runs")); p.add_argument("root")
     p.add_argument("--processes", type=int, default=1); p.add_argument("--out")
     p.add_argument("--smoke", action="store_true", help="a few steps and pairs per run, to check the plumbing")
+    p.add_argument("--inputs", nargs="*", help="runs: the files of HH runs to put in one file (the root argument)")
     p.add_argument("--keep", help="a sweep file whose runs are kept and not run again")
     p.add_argument("--engine", help="hh: the training engine (default: trl)")
     p.add_argument("--use-unsloth", choices=("auto", "yes", "no"), help="hh: Unsloth's model and adapters (default: no)")
     p.add_argument("--load-in-4bit", action="store_true", help="hh: 4-bit base weights (QLoRA)")
-    p.add_argument("--fast-options", help="hh: the fast engine's switches changed from FastOptions.best, e.g. compile=False,reference_batch=0")
+    p.add_argument("--fast-options", help="hh: the fast engine's switches changed from run_options, e.g. compile=False,reference_batch=0")
     a = p.parse_args()
     if a.fast_options: change_fast_options(a.fast_options)
     over = dict(max_steps=2, eval_size=8, limit=40) if a.smoke else {}
     if a.what == "hh": hh(a.root, a.out or "bench/hh_gpu.json", **({**over, "max_length": 512} if a.smoke else {}), **({"engine": a.engine} if a.engine else {}),
                          use_unsloth=a.use_unsloth or "no", load_in_4bit=a.load_in_4bit)
+    elif a.what == "runs": hh_runs(a.root, a.inputs)
     elif a.what == "sweep":
         keep = json.loads(Path(a.keep).read_text())["rows"] if a.keep else []
         done = {run_name(DPORunConfig(**{k: r[k] for k in SWEEP_KEYS})) for r in keep}
