@@ -1,4 +1,4 @@
-"""Every number a lesson's prose states with 3 or more significant digits is printed by one of that notebook's cells (its outputs or
+"""Every code cell a lesson runs shows its output, and every number a lesson's prose states with 3 or more significant digits is printed by one of that notebook's cells (its outputs or
 its code), or is a constant on the allow-list below with its reason: a lesson never quotes a figure from elsewhere."""
 import json, re
 from pathlib import Path
@@ -56,3 +56,23 @@ def test_a_planted_unbacked_number_is_found():
     code = lambda s, out: {"cell_type": "code", "source": [s], "outputs": [{"output_type": "stream", "text": [out]}]}
     nb = {"cells": [md("Accuracy rose to 0.873, from 0.520; `0.999` is code; ln 2 is 0.6931; in 2023."), code("print(acc)", "0.520\n")]}
     assert unbacked_numbers(nb) == ["0.873"]
+
+
+FLAGS = ("#| export", "#| exporti", "#| default_exp", "#| hide", "#| slow", "#| cuda", "#| eval: false", "#| eval:false")
+
+def cells_without_output(nb:dict)->list[int]:
+    "Indices of `nb`'s code cells that run in the lesson (not exported-only, hidden or flagged) yet show no output."
+    def plain(src:str)->bool: return bool(src.strip()) and not any(f in src for f in FLAGS) and "nbdev_export" not in src
+    return [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and plain("".join(c["source"])) and not c.get("outputs")]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT/"nbs").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_plain_code_cell_shows_output(path):
+    assert cells_without_output(json.loads(path.read_text())) == []
+
+
+def test_a_silent_cell_is_found():
+    nb = {"cells": [{"cell_type": "code", "source": ["test_eq(1, 1)"], "outputs": []},
+                    {"cell_type": "code", "source": ["#| export\ndef f(): pass"], "outputs": []},
+                    {"cell_type": "code", "source": ["print(1)"], "outputs": [{"output_type": "stream", "text": ["1\n"]}]}]}
+    assert cells_without_output(nb) == [0]
