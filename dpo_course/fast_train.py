@@ -129,7 +129,7 @@ def run_options(cfg, # a DPORunConfig: its `max_steps` decide what the warm-up r
     "The fast engine's switches for a training run of `cfg` on `device`: `FastOptions.best`, less the warm-up the run's length would not repay."
     best = FastOptions.best(device)
     if torch.device(device).type != "cuda": return best
-    return replace(best, record_from=2, compile=cfg.max_steps >= FAST_COMPILE_MIN_STEPS, reference_batch=64)
+    return replace(best, record_from=2, compile=cfg.max_steps >= FAST_COMPILE_MIN_STEPS, flat_steps=4, reference_batch=64)
 
 # %% ../nbs/13_fast_train.ipynb #9e03ae1a
 def fast_fit(cfg, # a DPORunConfig with engine "fast"
