@@ -134,6 +134,8 @@ def runtime_settings()->dict:
                 bf16=bool(gpu) and torch.cuda.is_bf16_supported(), unsloth=importlib.util.find_spec("unsloth") is not None)
 
 # %% ../nbs/01_models.ipynb #fbb6e089
+_logged_sources = set()  # model sources this process has logged
+
 def _want_unsloth(use_unsloth, device):
     available = importlib.util.find_spec("unsloth") is not None
     if use_unsloth is None: return available and device.startswith("cuda")
@@ -184,7 +186,7 @@ def load_model(name:str=DEFAULT_MODEL, # hub id or local directory
         raise ModelSourceError("load_in_4bit needs a CUDA GPU with bitsandbytes; on CPU load the model in fp32 (the default)")
     unsloth = _want_unsloth(use_unsloth, device)
     path, source = resolve_model(name)
-    get_logger().info(f"model source: {source}")
+    if source not in _logged_sources: _logged_sources.add(source); get_logger().info(f"model source: {source}")  # once a process per source, not once a load
     if unsloth: return _load_unsloth(path, dtype, load_in_4bit, max_seq_length)
     kw = {}
     if load_in_4bit:
