@@ -11,7 +11,7 @@ python tools/outcome_runs.py collect runs/sweep              # rows of every fin
 python tools/outcome_runs.py runs bench/hh_gpu_runs.json --inputs out/*.json   # the timings of several HH runs' files -> one file
 """
 import argparse, json, sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from dpo_course.evaluate import train_and_evaluate
 from dpo_course.models import environment
@@ -33,13 +33,17 @@ def hh(root:str, out:str="bench/hh_gpu.json", **over):
     res = dict(environment(), command=" ".join(sys.argv), config=cfg.__dict__, report=rep, metrics=read_metrics(root))
     Path(out).write_text(json.dumps(res, indent=1)); print(f"wrote {out}")
 
+def option_changes(text:str)->dict:
+    "The switches of `--fast-options` text (`key=value,…`): true/false, numbers, else the text itself (layout=rows)."
+    def value(v:str):
+        try: return json.loads(v.lower() if v.lower() in ("true", "false") else v)
+        except json.JSONDecodeError: return v
+    return {k: value(v) for k, v in (kv.split("=") for kv in text.split(","))}
+
 def change_fast_options(text:str):
     "Make the fast engine's runs in this process use `run_options` with `text`'s changes (`key=value,…`)."
     from dpo_course import fast_train
-    def value(v:str):  # true/false, numbers, else the text itself (layout=rows)
-        try: return json.loads(v.lower() if v.lower() in ("true", "false") else v)
-        except json.JSONDecodeError: return v
-    changes = {k: value(v) for k, v in (kv.split("=") for kv in text.split(","))}
+    changes = option_changes(text)
     chosen = fast_train.run_options
     fast_train.run_options = lambda cfg, device: replace(chosen(cfg, device), **changes)
 
@@ -55,16 +59,22 @@ def collect(root:str, out:str="bench/sweep.json", keep:list=()):
 
 def hh_runs(out:str, inputs:list):
     "One file of the HH runs in `inputs` (files `hh` wrote): per run its command, switches, wall time and parts, and held-out results."
+    from dpo_course.fast_train import FastOptions
+    def switches(r:dict, s:dict)->dict|None:  # the fast engine's switches, all of them: as recorded, or from the command (runs from before that record)
+        if s["engine"] != "fast": return None
+        if s.get("fast_switches"): return {**asdict(FastOptions()), **s["fast_switches"]}
+        changes = option_changes(r["command"].split("--fast-options ")[1]) if "--fast-options" in r["command"] else {}
+        return {**asdict(replace(FastOptions.best("cuda"), record_from=2)), **changes}
     def row(f:Path):
         r = json.loads(f.read_text()); rep, s = r["report"], r["report"]["summary"]
         return dict(name=f.stem, date=r["date"], machine=r["machine"], versions=r["versions"], command=r["command"], engine=s["engine"],
-                    switches=s.get("fast_switches"), wall_s=rep["wall_s"], train_call_s=rep["train_call_s"], train_seconds=s["train_seconds"],
+                    switches=switches(r, s), switches_recorded=bool(s.get("fast_switches")), wall_s=rep["wall_s"], train_call_s=rep["train_call_s"], train_seconds=s["train_seconds"],
                     engine_seconds=s.get("engine_seconds"), eval_seconds=rep["eval_seconds"], peak_gib=s.get("peak_gib"), steps=s["steps"],
                     implicit_reward=rep["implicit_reward"], likelihood_gain=rep["likelihood_gain"])
     rows = [row(Path(f)) for f in inputs]
     Path(out).write_text(json.dumps(dict(what="the HH run of tools/outcome_runs.py hh (2 epochs, 250 steps of 16 pairs, 300 held out), end to end in one "
-                                         "process each; switches: what the fast engine's run_options changed from FastOptions() (None: the "
-                                         "run predates that record, its command's --fast-options changed FastOptions.best with record_from=2)",
+                                         "process each; switches: the fast engine's switches, as the run recorded them (switches_recorded) or, for runs "
+                                         "from before that record, FastOptions.best with record_from=2 and the command's --fast-options",
                                          runs=rows), indent=1))
     for r in rows: print(f"{r['name']:24} {r['engine']:5} wall {r['wall_s']:6.1f} s  train {r['train_seconds']:6.1f} s  {r['engine_seconds']}")
     print(f"wrote {out}")
