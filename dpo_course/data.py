@@ -11,10 +11,10 @@ from pathlib import Path
 from datasets import Dataset
 
 # %% auto #0
-__all__ = ['HUMAN', 'ASSISTANT', 'COURSE_DATA', 'HUB_LOCAL', 'FORMATS', 'ROLES', 'SplitError', 'hh_turns', 'hh_text',
-           'split_hh_dialogue', 'fetch_course_data', 'data_dir', 'PreferenceDataError', 'LoadReport', 'detect_format',
-           'to_triple', 'load_preferences', 'train_eval_split', 'pair_tokens', 'TokenView', 'show_tokens',
-           'length_report']
+__all__ = ['HUMAN', 'ASSISTANT', 'COURSE_DATA', 'HUB_LOCAL', 'HUB_SUBSETS', 'FORMATS', 'ROLES', 'SplitError', 'hh_turns',
+           'hh_text', 'split_hh_dialogue', 'fetch_course_data', 'data_dir', 'PreferenceDataError', 'LoadReport',
+           'detect_format', 'to_triple', 'load_preferences', 'train_eval_split', 'train_val_test_split', 'pair_tokens',
+           'TokenView', 'show_tokens', 'length_report']
 
 # %% ../nbs/03_data.ipynb #29c087ee
 HUMAN, ASSISTANT = "\n\nHuman:", "\n\nAssistant:"
@@ -90,6 +90,7 @@ def data_dir()->Path:
 
 # %% ../nbs/03_data.ipynb #73475017
 HUB_LOCAL = {"Anthropic/hh-rlhf": "hh-rlhf"}  # hub id -> folder under `data_dir()`
+HUB_SUBSETS = {"Anthropic/hh-rlhf": "harmless-base"}  # the subset a bare hub id means, online and offline alike ("Anthropic/hh-rlhf/helpful-base" picks another)
 FORMATS = {"explicit": ("prompt", "chosen", "rejected"), "instruction": ("instruction", "chosen", "rejected"),
            "hh": ("chosen", "rejected")}
 
@@ -188,6 +189,7 @@ def to_triple(row:dict, fmt:str, file="data", where=None)->dict:
     triple = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
     if fmt == "instruction":  # the data's own reference answer (`output`), kept to score task fidelity; "" where there is none
         triple["reference"] = row["output"] if isinstance(row.get("output"), str) else ""
+        triple["input"] = inp  # the task's own input (a sentence to rewrite, a list to sort): to tell an answer that copies it
     return triple
 
 # %% ../nbs/03_data.ipynb #782982e3
@@ -202,15 +204,17 @@ def _local_files(source:Path, split:str|None):
 def _sources(source, split):
     "Yield `(file label, rows)` for a local path, a hub id mirrored under `data_dir()`, or a hub id online."
     path = Path(source).expanduser()
-    if not path.exists() and source in HUB_LOCAL:
+    hub, subset = (source, HUB_SUBSETS.get(source)) if source in HUB_LOCAL else source.rpartition("/")[::2]  # "owner/name[/subset]"
+    if not path.exists() and hub in HUB_LOCAL:
         from dpo_course.runtime import get_logger, hub_offline
         if hub_offline():
-            path = data_dir()/HUB_LOCAL[source]
-            get_logger().info(f"data source: offline copy of {source} at {path}")
+            path = data_dir()/HUB_LOCAL[hub]
+            path = path/subset if subset and (path/subset).is_dir() else path
+            get_logger().info(f"data source: offline copy of {hub} ({subset or 'all subsets'}) at {path}")
         else:
             from datasets import load_dataset
-            get_logger().info(f"data source: Hugging Face Hub ({source})")
-            ds = load_dataset(source, split=split or "train")
+            get_logger().info(f"data source: Hugging Face Hub ({hub}, {subset or 'all subsets'})")
+            ds = load_dataset(hub, data_dir=subset, split=split or "train")
             yield source, ((f"row {i}", r) for i, r in enumerate(ds, 1)); return
     for f in _local_files(path, split): yield f, _read_rows(f)
 
@@ -243,6 +247,15 @@ def train_eval_split(ds:Dataset, eval_size:int|float=0.1, seed:int=0)->tuple[Dat
     "`(train, eval)` parts of `ds`, the same for the same `seed`."
     parts = ds.train_test_split(test_size=eval_size, seed=seed, shuffle=True)
     return parts["train"], parts["test"]
+
+# %% ../nbs/03_data.ipynb #fff44882
+def train_val_test_split(ds:Dataset, test_size:int=100, val_size:int=100, seed:int=0)->dict:
+    "`train`, `validation` and `test` parts of `ds` and each part's row numbers in `ds`, the same for the same `seed`."
+    rows = ds.add_column("_row", list(range(len(ds))))
+    rest, test = train_eval_split(rows, test_size, seed)
+    train, val = train_eval_split(rest, val_size, seed) if val_size else (rest, rest.select([]))
+    parts = dict(train=train, validation=val, test=test)
+    return {k: p.remove_columns("_row") for k, p in parts.items()} | {f"{k}_rows": list(p["_row"]) for k, p in parts.items()}
 
 # %% ../nbs/03_data.ipynb #a9f819d4
 @functools.lru_cache(maxsize=1 << 16)

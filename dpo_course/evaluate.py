@@ -17,12 +17,13 @@ from .loss import batch_scores
 from .models import is_main_process, is_unsloth_model
 from .train import DPORunConfig, train
 from .rundir import write_atomic
+from .judge import answer_measures, benign_risky_prompts, is_refusal, modal_share
 
 # %% auto #0
-__all__ = ['bootstrap_ci', 'batch_for', 'pair_scores', 'preference_report', 'report_table', 'adapters_off', 'answering_model',
-           'chat_answers', 'mean_ci', 'rouge_l', 'answer_kl', 'ngram_rates', 'separating_ngrams', 'outcome_report',
-           'outcome_table', 'full_report', 'verdict', 'evaluate_run', 'plot_report', 'figure_image',
-           'train_and_evaluate']
+__all__ = ['MEASURE_ROWS', 'bootstrap_ci', 'batch_for', 'pair_scores', 'preference_report', 'report_table', 'adapters_off',
+           'own_forward', 'answering_model', 'chat_answers', 'mean_ci', 'rouge_l', 'answer_kl', 'paired_change',
+           'same_weights', 'ngram_rates', 'separating_ngrams', 'outcome_report', 'outcome_table', 'full_report',
+           'warnings_of', 'verdict', 'evaluate_run', 'plot_report', 'figure_image', 'train_and_evaluate']
 
 # %% ../nbs/06_eval.ipynb #4402fb09
 def bootstrap_ci(values, n:int=2000, seed:int=0, level:float=0.95)->tuple[float, float]:
@@ -89,6 +90,11 @@ def adapters_off(model):
     "A context in which `model` answers as the reference: LoRA adapters off (a model without adapters is its own reference)."
     return model.disable_adapter() if hasattr(model, "disable_adapter") else nullcontext()
 
+def own_forward(model):
+    "`model` with every instance-level `forward` dropped, so each module runs its class's own forward."
+    for m in model.modules(): vars(m).pop("forward", None)
+    return model
+
 @contextmanager
 def answering_model(model, adapters:bool=True): # False: the reference (adapters left out)
     "The model to generate with: a plain copy with the adapters merged in (or left out), so each new token skips LoRA's extra kernels; `model` itself where no copy can be merged (4-bit or Unsloth weights, no adapters)."
@@ -96,7 +102,7 @@ def answering_model(model, adapters:bool=True): # False: the reference (adapters
     if not plain:
         with (nullcontext() if adapters else adapters_off(model)): yield model
         return
-    copy = deepcopy(model)
+    copy = own_forward(deepcopy(model))
     yield (copy.merge_and_unload() if adapters else copy.unload()).eval()
 
 def chat_answers(model, tokenizer, prompts:list, # user messages, or lists of chat messages
@@ -154,6 +160,21 @@ def _words(text:str)->list[str]: return re.findall(r"[a-z0-9']+", text.lower().r
 
 def _answer_text(messages)->str: return " ".join(m["content"] for m in messages) if isinstance(messages, list) else str(messages)
 
+def _prompt_text(prompt)->str: return prompt if isinstance(prompt, str) else prompt[-1]["content"]
+
+def paired_change(before:np.ndarray, after:np.ndarray, name:str)->dict:
+    "`{name}_before`, `{name}_after`, `{name}_change` (paired), each a mean with its interval, over the items where both are measured."
+    ok = ~(np.isnan(before) | np.isnan(after))
+    if not ok.any(): return {}
+    return {f"{name}_before": mean_ci(before[ok]), f"{name}_after": mean_ci(after[ok]), f"{name}_change": mean_ci(after[ok] - before[ok]), f"{name}_n": int(ok.sum())}
+
+def same_weights(model, tokenizer, prompt)->bool:
+    "Whether the models that write the before and after answers give the same logits on `prompt`: then no before/after comparison is possible."
+    x = torch.tensor([_chat_ids(tokenizer, [prompt])[0]], device=model.device)
+    def logits(adapters):
+        with answering_model(model, adapters) as m, torch.no_grad(): return m(input_ids=x).logits.float()
+    return bool(torch.equal(logits(False), logits(True)))
+
 def ngram_rates(texts:list[str], ngrams:list[str])->list[float]:
     "Share of `texts` that contain each word n-gram (case and punctuation ignored)."
     padded = [f" {' '.join(_words(t))} " for t in texts]
@@ -179,16 +200,29 @@ def separating_ngrams(pairs, # preference pairs with `chosen`/`rejected` answers
 # %% ../nbs/06_eval.ipynb #b5199be9
 def outcome_report(model, tokenizer, eval_pairs, # held-out pairs; a `reference` column gives task fidelity
                    train_pairs=None, # the training pairs, to find the n-grams that separate chosen from rejected
-                   n_prompts:int=100, max_new_tokens:int=64, n_generations:int=3, top_ngrams:int=5)->dict:
-    "Fidelity, KL to the reference, answer length and n-gram amplification, before and after, on held-out prompts."
+                   n_prompts:int=100, max_new_tokens:int=64, n_generations:int=3, top_ngrams:int=5,
+                   over_refusal:bool=False, # also answer the committed benign-but-risky-looking prompts and count refusals
+                  )->dict:
+    "Fidelity, behaviour, KL to the reference, answer length and n-gram amplification, before and after, on held-out prompts."
     k = min(n_prompts, len(eval_pairs))
     prompts = [eval_pairs[i]["prompt"] for i in range(k)]
     ids = {side: chat_answers(model, tokenizer, prompts, max_new_tokens, adapters=side == "after") for side in ("before", "after")}
     text = {side: [tokenizer.decode(a, skip_special_tokens=True).strip() for a in v] for side, v in ids.items()}
     length = {side: np.array([len(a) for a in v], dtype=float) for side, v in ids.items()}
-    rep = dict(prompts=k, max_new_tokens=max_new_tokens, kl=mean_ci(answer_kl(model, tokenizer, prompts, ids["after"])),
+    rep = dict(prompts=k, max_new_tokens=max_new_tokens, same_weights=same_weights(model, tokenizer, prompts[0]),
+               kl=mean_ci(answer_kl(model, tokenizer, prompts, ids["after"])),
                length_before=mean_ci(length["before"]), length_after=mean_ci(length["after"]),
                length_change=mean_ci(length["after"] - length["before"]))
+    rows = [eval_pairs[i] for i in range(k)]
+    measured = {side: answer_measures(text[side], length[side], max_new_tokens, rows) for side in text}
+    for m in measured["before"]: rep.update(paired_change(measured["before"][m], measured["after"][m], m))
+    rep.update(modal_before=modal_share(text["before"]), modal_after=modal_share(text["after"]))
+    if over_refusal:  # harmless prompts that look risky: a refusal of one is over-refusal
+        benign = [p["prompt"] for p in benign_risky_prompts()]
+        refused = {side: np.array([is_refusal(tokenizer.decode(a, skip_special_tokens=True)) for a in chat_answers(model, tokenizer, benign, max_new_tokens, adapters=side == "after")], dtype=float)
+                   for side in ("before", "after")}
+        rep.update(paired_change(refused["before"], refused["after"], "over_refusal"), over_refusal_prompts=len(benign))
+    rep["answers"] = [dict(prompt=_prompt_text(p), before=b, after=a) for p, b, a in zip(prompts, text["before"], text["after"])]
     refs = eval_pairs["reference"][:k] if "reference" in eval_pairs.column_names else []
     scored = [i for i, r in enumerate(refs) if r.strip()]
     if scored:
@@ -200,18 +234,25 @@ def outcome_report(model, tokenizer, eval_pairs, # held-out pairs; a `reference`
         rates = {side: ngram_rates(text[side], [g["ngram"] for g in grams]) for side in text}
         rep["amplified"] = [dict(g, before=b, after=a) for g, b, a in zip(grams, rates["before"], rates["after"])]
     shown = sorted(range(k), key=lambda i: len(prompts[i]) if isinstance(prompts[i], list) else 1)[:n_generations]  # one-turn prompts first
-    rep["generations"] = [dict(prompt=prompts[i] if isinstance(prompts[i], str) else prompts[i][-1]["content"], turns=len(prompts[i]) if isinstance(prompts[i], list) else 1,
+    rep["generations"] = [dict(prompt=_prompt_text(prompts[i]), turns=len(prompts[i]) if isinstance(prompts[i], list) else 1,
                                before=text["before"][i], after=text["after"][i]) for i in shown]
     return rep
 
 # %% ../nbs/06_eval.ipynb #b6b8c0e6
 def _fmt(d)->str: return d if isinstance(d, str) else f"{d.get('acc', d.get('mean')):.3f} [{d['ci'][0]:.3f}, {d['ci'][1]:.3f}]"
 
+MEASURE_ROWS = [("content_kept", "task fidelity: share of the content both rewrites share"), ("key_terms", "exact check: the number or word both rewrites give"),
+                ("copies_input", "answer copies the task's input"),
+                ("fidelity", "ROUGE-L F1 vs the data's `output` (which is one side's wording)"),
+                ("refusal", "refusals"), ("over_refusal", "refusals of harmless prompts that look risky"),
+                ("loop", "answers in a loop (a phrase 3+ times)"), ("at_cap", "answers cut at the length cap")]
+
 def outcome_table(rep:dict)->str:
     "Markdown tables of `outcome_report` output: the cost measures, then the separating n-grams."
     lines = [f"| cost measure ({rep['prompts']} held-out prompts) | before (reference) | after (policy) | paired change |", "|---|---|---|---|"]
-    if "fidelity_change" in rep:
-        lines.append(f"| task fidelity: ROUGE-L F1 vs reference answer | {_fmt(rep['fidelity_before'])} | {_fmt(rep['fidelity_after'])} | {_fmt(rep['fidelity_change'])} |")
+    for key, name in MEASURE_ROWS:
+        if f"{key}_change" in rep: lines.append(f"| {name} | {_fmt(rep[key + '_before'])} | {_fmt(rep[key + '_after'])} | {_fmt(rep[key + '_change'])} |")
+    if "modal_after" in rep: lines.append(f"| share of answers that are the most common answer | {rep['modal_before']:.3f} | {rep['modal_after']:.3f} | |")
     lines += [f"| answer length, tokens (cap {rep['max_new_tokens']}) | {_fmt(rep['length_before'])} | {_fmt(rep['length_after'])} | {_fmt(rep['length_change'])} |",
               f"| KL(policy ‖ reference), nats per answer token | 0 | {_fmt(rep['kl'])} | |"]
     if rep.get("amplified"):
@@ -224,24 +265,44 @@ def full_report(rep:dict)->str:
     "The preference table, the cost tables and the verdict of an `evaluate_run` report, as the main job prints them."
     return f"{report_table(rep)}\n\n{outcome_table(rep)}\n\nverdict: {rep['verdict']}"
 
+def _rises(rep, key, floor=0.0)->bool: return f"{key}_change" in rep and rep[f"{key}_change"]["ci"][0] > 0 and rep[f"{key}_after"]["mean"] >= floor
+
+def warnings_of(rep:dict)->list[str]:
+    "What went wrong in the answers, one phrase each: collapse, copying, loops, the length cap, over-refusal."
+    out = []
+    if rep.get("modal_after", 0) >= 0.3 and rep["modal_after"] - rep.get("modal_before", 0) >= 0.15:
+        out.append(f"the answers collapsed ({rep['modal_after']:.0%} of them are one and the same answer, {rep.get('modal_before', 0):.0%} before)")
+    if _rises(rep, "copies_input", 0.1): out.append(f"answers copy the task's input ({rep['copies_input_after']['mean']:.0%} of such tasks)")
+    if _rises(rep, "loop", 0.1): out.append(f"answers loop ({rep['loop_after']['mean']:.0%} repeat a phrase, {rep['loop_before']['mean']:.0%} before)")
+    if _rises(rep, "at_cap", 0.2): out.append(f"{rep['at_cap_after']['mean']:.0%} of answers run into the length cap ({rep['at_cap_before']['mean']:.0%} before)")
+    if _rises(rep, "over_refusal"): out.append(f"it refuses more harmless requests ({rep['over_refusal_after']['mean']:.0%}, {rep['over_refusal_before']['mean']:.0%} before)")
+    return out
+
 def verdict(rep:dict)->str:
-    "One line: did the preference gain clear 0, and did task fidelity hold (its paired change not significantly below 0)?"
+    "One line: did the preference gain clear 0, did task fidelity hold (its paired change not significantly below 0), and what went wrong in the answers."
+    if rep.get("same_weights"):
+        return ("no verdict: the before and after answers were written by the same weights (the adapters change nothing, "
+                "or the reference was not restored), so before and after can't be compared")
     gain = rep["likelihood_gain"]["ci"][0] > 0
-    held = rep["fidelity_change"]["ci"][1] >= 0 if "fidelity_change" in rep else None
+    key = "content_kept" if "content_kept_change" in rep else "fidelity" if "fidelity_change" in rep else None
     text = f"likelihood-preference gain {'clears' if gain else 'does not clear'} 0"
-    if held is None: return text + "; no reference answers, so task fidelity is not measured (see KL and length)"
-    return text + f"; task fidelity {'held (its change is not significantly below 0)' if held else 'fell (its whole interval is below 0)'}"
+    if key is None: text += "; no reference answers, so task fidelity is not measured (see behaviour, KL and length)"
+    else: text += f"; task fidelity {'held (its change is not significantly below 0)' if rep[key + '_change']['ci'][1] >= 0 else 'fell (its whole interval is below 0)'}"
+    return text + "".join(f"; but {w}" for w in warnings_of(rep))
 
 # %% ../nbs/06_eval.ipynb #32dc7e64
 def evaluate_run(model, tokenizer, eval_pairs, beta:float=0.1, max_length:int=256, n_generations:int=3,
                  train_pairs=None, # the training pairs (for the n-grams that separate chosen from rejected)
                  n_prompts:int=100, # held-out prompts answered for the cost measures
-                 max_new_tokens:int=64)->dict:
+                 max_new_tokens:int=64,
+                 over_refusal:bool|None=None, # answer the benign-but-risky prompts too (None: for data without reference answers, such as HH-RLHF)
+                )->dict:
     "Preference report, cost measures and side-by-side answers of a trained PEFT model on held-out pairs."
     t = time.perf_counter()
     rep = preference_report(pair_scores(model, tokenizer, eval_pairs, max_length), beta)
     scored = time.perf_counter()
-    rep.update(outcome_report(model, tokenizer, eval_pairs, train_pairs, n_prompts, max_new_tokens, n_generations))
+    over_refusal = "reference" not in eval_pairs.column_names if over_refusal is None else over_refusal
+    rep.update(outcome_report(model, tokenizer, eval_pairs, train_pairs, n_prompts, max_new_tokens, n_generations, over_refusal=over_refusal))
     rep["eval_seconds"] = dict(preference=round(scored - t, 1), outcome=round(time.perf_counter() - scored, 1))  # scoring pairs; answering prompts
     rep["verdict"] = verdict(rep)
     return rep

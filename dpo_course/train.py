@@ -11,7 +11,7 @@ import torch
 from .models import (DEFAULT_MODEL, cpu_has_bf16, get_logger, is_main_process, is_unsloth_model, load_model, pick_device, pick_dtype,
                                process_rank, resolve_model)
 from .lora import apply_lora, count_parameters, lora_config
-from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, train_eval_split
+from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, train_val_test_split
 from .loss import LOSS_TYPES
 from .rundir import (ConfigError, MetricsFile, TrainingDiverged, check_output_dir, checkpoint_dirs, checkpoint_problem, checkpoint_step,
                                diverged, latest_checkpoint, promote_checkpoint, read_metrics, save_staged, write_atomic)
@@ -24,7 +24,8 @@ __all__ = ['DATA_SHORTCUTS', 'ENGINES', 'UNSLOTH_CHOICES', 'DTYPES', 'PRESETS', 
 
 # %% ../nbs/05_train.ipynb #e57bb50b
 DATA_SHORTCUTS = {"instruction": ("llms-from-scratch-preference/instruction-data-with-preference.json", None),
-                  "hh-rlhf": ("Anthropic/hh-rlhf", "test")}
+                  "hh-rlhf": ("Anthropic/hh-rlhf", "test"), # harmless-base, online and offline
+                  "hh-rlhf-helpful": ("Anthropic/hh-rlhf/helpful-base", "test")} # the original Colab's subset (online, or a local copy under hh-rlhf/helpful-base)
 
 ENGINES = ("auto", "trl", "fast")
 UNSLOTH_CHOICES = ("auto", "yes", "no")
@@ -37,7 +38,8 @@ class DPORunConfig:
     data: str = "instruction" # preference file/dir/hub id, or a shortcut: "instruction", "hh-rlhf"
     split: str = "" # file-name filter or hub split ("" = the shortcut's default)
     limit: int = 0 # use at most this many pairs (0 = all)
-    eval_size: int = 100 # held-out pairs, never trained on
+    eval_size: int = 100 # test pairs: held out, never trained on or chosen on; every reported number is measured on them
+    val_size: int = 100 # validation pairs (at most eval_size): held out from training for choosing settings (the sweep); 0 = none
     seed: int = 0 # seed of the split, the adapters and the data order
     output_dir: str = "runs/dpo" # run directory
     beta: float = 0.1 # DPO temperature: the pull towards the reference
@@ -67,6 +69,7 @@ class DPORunConfig:
                 raise ConfigError(f"config key {f.name!r}: expected {f.type}, got {type(v).__name__} ({v!r})")
             if f.type == "float" and not math.isfinite(v): raise ConfigError(f"config key {f.name!r}: must be a finite number, got {v}")
         if self.sft_weight < 0: raise ConfigError(f"config key 'sft_weight': must be >= 0, got {self.sft_weight}")
+        if self.val_size < 0: raise ConfigError(f"config key 'val_size': must be >= 0, got {self.val_size}")
         for k in ("beta", "learning_rate", "batch_size", "grad_accum", "max_steps", "max_length", "lora_r", "lora_alpha", "logging_steps"):
             if getattr(self, k) <= 0: raise ConfigError(f"config key {k!r}: must be > 0, got {getattr(self, k)}")
         if self.engine not in ENGINES: raise ConfigError(f"config key 'engine': {self.engine!r} is not one of {', '.join(ENGINES)}")
@@ -125,11 +128,12 @@ def load_run_data(cfg:DPORunConfig):
     return load_preferences(source, split=cfg.split or split, limit=cfg.limit or None)
 
 def run_pairs(cfg:DPORunConfig):
-    "`(train, eval, report)` pairs of a run, split with the run's seed."
+    "`(train, test, report, splits)` of a run: pairs split with the run's seed into train, validation (`splits['validation']`) and test."
     pairs, report = load_run_data(cfg)
-    if len(pairs) <= cfg.eval_size: raise ConfigError(f"only {len(pairs)} usable pairs: fewer than eval_size + 1 ({cfg.eval_size + 1})")
-    train, held_out = train_eval_split(pairs, cfg.eval_size, seed=cfg.seed)
-    return train, held_out, report
+    val = min(cfg.val_size, cfg.eval_size)
+    if len(pairs) <= cfg.eval_size + val: raise ConfigError(f"only {len(pairs)} usable pairs: fewer than eval_size + val_size + 1 ({cfg.eval_size + val + 1})")
+    parts = train_val_test_split(pairs, cfg.eval_size, val, seed=cfg.seed)
+    return parts["train"], parts["test"], report, parts
 
 # %% ../nbs/05_train.ipynb #cb98342e
 def _diverged(trainer, loss)->TrainingDiverged:
@@ -172,8 +176,9 @@ class RunResult:
     summary: dict
     model: object = field(repr=False, default=None)
     tokenizer: object = field(repr=False, default=None)
-    eval_pairs: object = field(repr=False, default=None)
+    eval_pairs: object = field(repr=False, default=None) # the test pairs
     train_pairs: object = field(repr=False, default=None)
+    val_pairs: object = field(repr=False, default=None) # the validation pairs
 
 RESUME_FREE = ("resume", "output_dir", "save_steps", "logging_steps") # settings a resumed run may change
 
@@ -232,9 +237,9 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
         raise ConfigError(f"{run_dir} is not empty: a run writes only into a new or empty folder, so that it never mixes with or deletes "
                           "files it did not make; choose another output_dir, or set resume to continue the run it holds")
     if model is None: resolve_model(cfg.model)  # a missing model fails at once, before the data is read
-    train_pairs, eval_pairs, report = run_pairs(cfg)  # data and model first: bad input fails before anything is written
-    if "reference" in train_pairs.column_names: train_pairs = train_pairs.remove_columns("reference")  # evaluation's, not the trainer's
-    log.info(f"data: {report}; training on {len(train_pairs)}, holding out {len(eval_pairs)}")
+    train_pairs, eval_pairs, report, parts = run_pairs(cfg)  # data and model first: bad input fails before anything is written
+    train_pairs = train_pairs.remove_columns([c for c in ("reference", "input") if c in train_pairs.column_names])  # evaluation's, not the trainer's
+    log.info(f"data: {report}; training on {len(train_pairs)}, holding out {len(parts['validation'])} for validation and {len(eval_pairs)} for test")
     if model is None:
         unsloth = {"yes": True, "no": False, "auto": None if engine == "trl" else False}[cfg.use_unsloth]
         model, tokenizer = load_model(cfg.model, device=device, dtype=run_dtype(cfg, device, engine), load_in_4bit=cfg.load_in_4bit and device.startswith("cuda"),
@@ -273,6 +278,8 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     trainable = lora_params or counts["trainable"]  # TRL gives an Unsloth model a frozen copy of its adapters as the reference: not counted
     summary = dict(steps=steps, engine=engine, unsloth=is_unsloth_model(model), load_in_4bit=bool(getattr(model, "is_loaded_in_4bit", False)),
                    train_pairs=len(train_pairs), eval_pairs=len(eval_pairs), data=str(report), **fit,
+                   splits=dict(seed=cfg.seed, train=len(parts["train_rows"]), validation=len(parts["validation_rows"]), test=len(parts["test_rows"]),
+                               validation_rows=parts["validation_rows"], test_rows=parts["test_rows"]),
                    first_loss=metrics[0]["loss"] if metrics else None, last_loss=metrics[-1]["loss"] if metrics else None,
                    model_params=counts["total"] - counts["trainable"], trainable_params=trainable, device=device, dtype=str(dtype).replace("torch.", ""),
                    peak_gib=round(torch.cuda.max_memory_allocated() / 2**30, 3) if torch.cuda.is_available() else None,
@@ -283,7 +290,7 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
         if cfg.merge: model.merge_and_unload().save_pretrained(run_dir/"merged"); tokenizer.save_pretrained(run_dir/"merged")
         plot_metrics(metrics, run_dir/"plots")
         write_atomic(run_dir/"summary.json", json.dumps(summary, indent=2))
-    return RunResult(run_dir, summary, model, tokenizer, eval_pairs, train_pairs)
+    return RunResult(run_dir, summary, model, tokenizer, eval_pairs, train_pairs, parts["validation"])
 
 
 # %% ../nbs/05_train.ipynb #d09f69dd
