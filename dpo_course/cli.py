@@ -11,6 +11,7 @@ from .models import DEFAULT_MODEL, ModelSourceError, generate, is_main_process, 
 from .data import PreferenceDataError
 from .train import PRESETS, ConfigError, DPORunConfig, TrainingDiverged, load_run_data, preset_config, run_pairs, train
 from .evaluate import evaluate_run, full_report, train_and_evaluate
+from .rundir import write_atomic
 from .scale import LAUNCH_CONFIGS, bench_scaling, launch_config, scaling_table
 from .bench import bench, bench_table
 from fastcore.docments import docments
@@ -26,10 +27,10 @@ def _config(args)->DPORunConfig:
     if args.preset: return preset_config(args.preset, **overrides)
     return DPORunConfig.from_toml(args.config, **overrides) if args.config else DPORunConfig(**overrides)
 
-def run_main(cfg:DPORunConfig)->dict:
-    "The main job: train, then measure before/after on held-out pairs; prints the results and its wall time."
+def run_main(cfg:DPORunConfig, validation:bool=False)->dict:
+    "The main job: train, then measure before/after on the test pairs (and the validation pairs: `validation`); prints the results and its wall time."
     start = time.perf_counter()
-    rep = train_and_evaluate(cfg)
+    rep = train_and_evaluate(cfg, validation=validation)
     if not is_main_process(): return rep
     s = rep["summary"]
     print(f"model parameters: {s['model_params']:,}; LoRA r={cfg.lora_r} trainable: {s['trainable_params']:,}")
@@ -40,14 +41,18 @@ def run_main(cfg:DPORunConfig)->dict:
     print(f"\nrun directory: {rep['run_dir']} (eval.json, plots/)\nwall time: {time.perf_counter() - start:.1f} s")
     return rep
 
-def eval_run(run_dir=None, adapter=None, data=None, model:str=DEFAULT_MODEL, limit:int=0)->dict:
-    "Evaluate a run directory on its held-out pairs, or an `adapter` on all pairs of `data`."
+def eval_run(run_dir=None, adapter=None, data=None, model:str=DEFAULT_MODEL, limit:int=0,
+             split:str="test", # a run directory's "test" pairs, or its "validation" pairs (written to eval_validation.json)
+            )->dict:
+    "Evaluate a run directory on its test (or validation) pairs, or an `adapter` on all pairs of `data`."
     from peft import PeftModel
     if run_dir:
         run_dir = Path(run_dir)
         if not (run_dir/"adapter").is_dir(): raise ConfigError(f"{run_dir} holds no trained adapter (run `dpo-course train` first)")
         cfg, adapter = DPORunConfig.from_toml(run_dir/"config.toml", output_dir=str(run_dir)), run_dir/"adapter"
-        train_pairs, pairs = run_pairs(cfg)[:2]
+        if split not in ("test", "validation"): raise ConfigError(f"--split: {split!r} is not one of test, validation")
+        train_pairs, test_pairs, _, parts = run_pairs(cfg)
+        pairs = test_pairs if split == "test" else parts["validation"]
     else:
         if not (adapter and data): raise ConfigError("give a run directory, or both --adapter and --data")
         if not Path(adapter).is_dir(): raise ConfigError(f"adapter directory not found: {adapter}")
@@ -55,6 +60,7 @@ def eval_run(run_dir=None, adapter=None, data=None, model:str=DEFAULT_MODEL, lim
         pairs = train_pairs = load_run_data(cfg)[0]
     base, tok = load_model(cfg.model)
     rep = evaluate_run(PeftModel.from_pretrained(base, adapter), tok, pairs, cfg.beta, cfg.max_length, train_pairs=train_pairs)
+    if run_dir and split == "validation": write_atomic(run_dir/"eval_validation.json", json.dumps(rep, indent=1))
     print(full_report(rep))
     return rep
 
@@ -92,7 +98,8 @@ def build_parser()->argparse.ArgumentParser:
     "The `dpo-course` argument parser, one sub-command per job."
     p = argparse.ArgumentParser(prog="dpo-course", description="Direct Preference Optimization on SmolLM2 with LoRA.")
     sub = p.add_subparsers(dest="command", required=True)
-    _add_run_flags(sub.add_parser("run", help="the main job: train, then evaluate before/after on held-out pairs"))
+    _add_run_flags(r := sub.add_parser("run", help="the main job: train, then evaluate before/after on held-out pairs"))
+    r.add_argument("--validation", action="store_true", help="also evaluate on the validation pairs (eval.json's 'validation': what a sweep chooses on)")
     _add_run_flags(sub.add_parser("train", help="train a DPO run from a config and/or flags"))
     e = sub.add_parser("eval", help="evaluate a run directory on its held-out pairs, or an adapter on a data set")
     e.add_argument("run_dir", nargs="?", help="run directory written by `dpo-course train`")
@@ -100,6 +107,7 @@ def build_parser()->argparse.ArgumentParser:
     e.add_argument("--data", help="preference data for --adapter (file, directory, hub id or shortcut)")
     e.add_argument("--model", default=DEFAULT_MODEL, help="base model of --adapter")
     e.add_argument("--limit", type=int, default=0, help="evaluate at most this many pairs (0 = all)")
+    e.add_argument("--split", default="test", choices=("test", "validation"), help="a run directory's test pairs, or its validation pairs (writes eval_validation.json)")
     b = sub.add_parser("bench", help="time plain TRL against the fast DPO step on the same pairs; writes bench/results.json")
     _signature_flags(b, bench, skip=("out",))
     b.add_argument("--out", help="results file (default: bench/results.json, or bench/scaling.json with --processes)")
@@ -118,11 +126,11 @@ def main(argv:list|None=None)->int:
     p = build_parser()
     args = p.parse_args(argv)
     try:
-        if args.command == "run": run_main(_config(args))
+        if args.command == "run": run_main(_config(args), args.validation)
         elif args.command == "train":
             summary = train(_config(args)).summary
             if is_main_process(): print(json.dumps(summary, indent=1))
-        elif args.command == "eval": eval_run(args.run_dir, args.adapter, args.data, args.model, args.limit)
+        elif args.command == "eval": eval_run(args.run_dir, args.adapter, args.data, args.model, args.limit, args.split)
         elif args.command == "generate": print(generate_answer(args.prompt, args.model, args.adapter, args.max_new_tokens))
         elif args.command == "launch-config": print(launch_config(args.name))
         elif args.command == "bench" and args.processes: print(scaling_table(bench_scaling(

@@ -17,13 +17,13 @@ from .loss import batch_scores
 from .models import is_main_process, is_unsloth_model
 from .train import DPORunConfig, train
 from .rundir import write_atomic
-from .judge import answer_measures, benign_risky_prompts, is_refusal, modal_share
+from .judge import answer_measures, benign_risky_prompts, is_refusal, modal_share, warnings_of
 
 # %% auto #0
 __all__ = ['MEASURE_ROWS', 'bootstrap_ci', 'batch_for', 'pair_scores', 'preference_report', 'report_table', 'adapters_off',
            'own_forward', 'answering_model', 'chat_answers', 'mean_ci', 'rouge_l', 'answer_kl', 'paired_change',
            'same_weights', 'ngram_rates', 'separating_ngrams', 'outcome_report', 'outcome_table', 'full_report',
-           'warnings_of', 'verdict', 'evaluate_run', 'plot_report', 'figure_image', 'train_and_evaluate']
+           'verdict', 'evaluate_run', 'plot_report', 'figure_image', 'train_and_evaluate']
 
 # %% ../nbs/06_eval.ipynb #4402fb09
 def bootstrap_ci(values, n:int=2000, seed:int=0, level:float=0.95)->tuple[float, float]:
@@ -265,19 +265,6 @@ def full_report(rep:dict)->str:
     "The preference table, the cost tables and the verdict of an `evaluate_run` report, as the main job prints them."
     return f"{report_table(rep)}\n\n{outcome_table(rep)}\n\nverdict: {rep['verdict']}"
 
-def _rises(rep, key, floor=0.0)->bool: return f"{key}_change" in rep and rep[f"{key}_change"]["ci"][0] > 0 and rep[f"{key}_after"]["mean"] >= floor
-
-def warnings_of(rep:dict)->list[str]:
-    "What went wrong in the answers, one phrase each: collapse, copying, loops, the length cap, over-refusal."
-    out = []
-    if rep.get("modal_after", 0) >= 0.3 and rep["modal_after"] - rep.get("modal_before", 0) >= 0.15:
-        out.append(f"the answers collapsed ({rep['modal_after']:.0%} of them are one and the same answer, {rep.get('modal_before', 0):.0%} before)")
-    if _rises(rep, "copies_input", 0.1): out.append(f"answers copy the task's input ({rep['copies_input_after']['mean']:.0%} of such tasks)")
-    if _rises(rep, "loop", 0.1): out.append(f"answers loop ({rep['loop_after']['mean']:.0%} repeat a phrase, {rep['loop_before']['mean']:.0%} before)")
-    if _rises(rep, "at_cap", 0.2): out.append(f"{rep['at_cap_after']['mean']:.0%} of answers run into the length cap ({rep['at_cap_before']['mean']:.0%} before)")
-    if _rises(rep, "over_refusal"): out.append(f"it refuses more harmless requests ({rep['over_refusal_after']['mean']:.0%}, {rep['over_refusal_before']['mean']:.0%} before)")
-    return out
-
 def verdict(rep:dict)->str:
     "One line: did the preference gain clear 0, did task fidelity hold (its paired change not significantly below 0), and what went wrong in the answers."
     if rep.get("same_weights"):
@@ -337,6 +324,7 @@ def figure_image(fig, # a matplotlib `Figure`
 
 # %% ../nbs/06_eval.ipynb #bb8b33bd
 def train_and_evaluate(cfg:DPORunConfig, n_generations:int=3,
+                       validation:bool=False, # also measure on the validation pairs (`rep["validation"]`: what a sweep chooses on)
                        **measure, # `evaluate_run` settings: n_prompts, max_new_tokens
                       )->dict:
     "Train as `cfg` says, then measure before/after on the held-out pairs (on rank 0); writes `eval.json` and `plots/eval.png`."
@@ -345,7 +333,8 @@ def train_and_evaluate(cfg:DPORunConfig, n_generations:int=3,
     train_call_s = round(time.perf_counter() - start, 1)  # loading, data, training
     if not is_main_process(): return dict(summary=res.summary, run_dir=str(res.run_dir))  # other ranks only helped train
     rep = evaluate_run(res.model, res.tokenizer, res.eval_pairs, cfg.beta, cfg.max_length, n_generations, res.train_pairs, **measure)
-    rep.update(summary=res.summary, run_dir=str(res.run_dir))
+    if validation and len(res.val_pairs): rep["validation"] = evaluate_run(res.model, res.tokenizer, res.val_pairs, cfg.beta, cfg.max_length, 0, res.train_pairs, **measure)
+    rep.update(summary=res.summary, run_dir=str(res.run_dir), split="test")
     plot_report(rep, res.run_dir/"plots"/"eval.png")
     rep["train_call_s"], rep["wall_s"] = train_call_s, round(time.perf_counter() - start, 1)
     write_atomic(res.run_dir/"eval.json", json.dumps(rep, indent=1))

@@ -15,23 +15,26 @@ from .models import environment, get_logger
 from .train import DPORunConfig
 
 # %% auto #0
-__all__ = ['SWEEP_KEYS', 'ROW_MEASURES', 'sweep_row', 'run_name', 'grid', 'read_row', 'sweep', 'passes', 'choose_default',
-           'plot_frontier', 'write_sweep', 'sweep_table']
+__all__ = ['SWEEP_KEYS', 'ROW_MEASURES', 'sweep_row', 'run_name', 'grid', 'read_row', 'sweep', 'passes', 'on_validation',
+           'choose_default', 'runner_up', 'seed_summary', 'plot_frontier', 'write_sweep', 'sweep_table']
 
 # %% ../nbs/11_sweep.ipynb #7bc01f24
-SWEEP_KEYS = ("learning_rate", "beta", "max_steps", "sft_weight", "loss_type")
+SWEEP_KEYS = ("learning_rate", "beta", "max_steps", "sft_weight", "loss_type", "seed")
 ROW_MEASURES = ("implicit_reward", "likelihood_gain", "likelihood_after", "kl", "length_after", "length_change",
                 "fidelity_after", "fidelity_change", "amplified", "pairs", "prompts")
 
 def sweep_row(rep:dict, # an `evaluate_run` / `train_and_evaluate` report
               cfg:DPORunConfig)->dict:
-    "A run's setting beside its preference gain and costs."
-    return {**{k: getattr(cfg, k) for k in SWEEP_KEYS}, **{k: rep[k] for k in ROW_MEASURES if k in rep},
-            "train_seconds": rep.get("summary", {}).get("train_seconds")}
+    "A run's setting beside its preference gain and costs on the test pairs, and the same measures on the validation pairs (`validation`)."
+    row = {**{k: getattr(cfg, k) for k in SWEEP_KEYS}, **{k: rep[k] for k in ROW_MEASURES if k in rep},
+           "train_seconds": rep.get("summary", {}).get("train_seconds")}
+    if "validation" in rep: row["validation"] = {k: rep["validation"][k] for k in ROW_MEASURES if k in rep["validation"]}
+    return row
 
 def run_name(cfg:DPORunConfig)->str:
     "A folder name that tells the sweep point apart."
-    return f"lr{cfg.learning_rate:g}-beta{cfg.beta:g}-steps{cfg.max_steps}-sft{cfg.sft_weight:g}" + (f"-{cfg.loss_type}" if cfg.loss_type != "sigmoid" else "")
+    return (f"lr{cfg.learning_rate:g}-beta{cfg.beta:g}-steps{cfg.max_steps}-sft{cfg.sft_weight:g}" + (f"-{cfg.loss_type}" if cfg.loss_type != "sigmoid" else "")
+            + (f"-seed{cfg.seed}" if cfg.seed else ""))
 
 def grid(base:DPORunConfig, # the run every point starts from; its output_dir is the sweep's root folder
          **axes, # DPORunConfig field -> values to try, e.g. learning_rate=(1e-4, 1e-3)
@@ -51,7 +54,7 @@ def _run_command(cfg:DPORunConfig)->Path:
     out = Path(cfg.output_dir); out.mkdir(parents=True, exist_ok=True)
     toml = out.with_name(out.name + ".toml"); toml.write_text(cfg.to_toml())
     with open(out.with_name(out.name + ".log"), "w") as log:
-        subprocess.run([sys.executable, "-m", "dpo_course.cli", "run", "--config", str(toml), "--output-dir", str(out)],
+        subprocess.run([sys.executable, "-m", "dpo_course.cli", "run", "--validation", "--config", str(toml), "--output-dir", str(out)],
                        stdout=log, stderr=subprocess.STDOUT, check=True, env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")})
     return out
 
@@ -65,7 +68,7 @@ def sweep(configs:list[DPORunConfig], # e.g. from `grid`
         return [read_row(d) for d in dirs]
     rows = []
     for cfg in configs:
-        rows.append(sweep_row(train_and_evaluate(cfg), cfg))
+        rows.append(sweep_row(train_and_evaluate(cfg, validation=True), cfg))
         log.info(f"sweep: {run_name(cfg)}: implicit-reward accuracy {rows[-1]['implicit_reward']['acc']:.2f}")
     return rows
 
@@ -74,10 +77,28 @@ def passes(row:dict)->bool:
     "A real preference gain (interval above 0) without a significant loss of task fidelity."
     return row["likelihood_gain"]["ci"][0] > 0 and ("fidelity_change" not in row or row["fidelity_change"]["ci"][1] >= 0)
 
+def on_validation(row:dict)->dict:
+    "The measures of `row` on its validation pairs (a row without them: its own, from a sweep before validation pairs existed)."
+    return row.get("validation", row)
+
 def choose_default(rows:list[dict])->dict|None:
-    "The passing row with the largest likelihood-preference gain, or `None` when no row passes."
-    ok = [r for r in rows if passes(r)]
-    return max(ok, key=lambda r: r["likelihood_gain"]["acc"]) if ok else None
+    "The row whose *validation* measures pass with the largest likelihood-preference gain (seed 0 runs), or `None` when none passes."
+    ok = [r for r in rows if not r.get("seed") and passes(on_validation(r))]
+    return max(ok, key=lambda r: on_validation(r)["likelihood_gain"]["acc"]) if ok else None
+
+def runner_up(rows:list[dict])->dict|None:
+    "The passing row (seed 0) with the second largest validation gain: the chosen setting's nearest rival."
+    ok = sorted([r for r in rows if not r.get("seed") and passes(on_validation(r))], key=lambda r: -on_validation(r)["likelihood_gain"]["acc"])
+    return ok[1] if len(ok) > 1 else None
+
+def seed_summary(rows:list[dict], setting:dict, key:str="likelihood_gain")->dict:
+    "The test measure `key` of one setting over its seeds: values, mean, spread (sd) and a t interval of the mean."
+    same = [r for r in rows if all(r.get(k) == setting.get(k) for k in SWEEP_KEYS if k != "seed")]
+    v = np.array([r[key].get("acc", r[key].get("mean")) for r in same])
+    t = {2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776}.get(len(v), 2.0)  # 95% two-sided t quantile for len(v) - 1 degrees of freedom
+    half = t * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
+    return dict(seeds=[r.get("seed", 0) for r in same], values=v.tolist(), mean=float(v.mean()), sd=float(v.std(ddof=1)) if len(v) > 1 else float("nan"),
+                ci=[float(v.mean() - half), float(v.mean() + half)])
 
 # %% ../nbs/11_sweep.ipynb #2447879f
 def plot_frontier(rows:list[dict], path=None):
@@ -102,7 +123,10 @@ def plot_frontier(rows:list[dict], path=None):
 # %% ../nbs/11_sweep.ipynb #fc9474cd
 def write_sweep(rows:list[dict], path, command:str="")->dict:
     "Write `rows` with the date, machine and versions to `path`; returns what was written."
-    out = dict(environment(), command=command, rows=rows, default=choose_default(rows))
+    best, rival = choose_default(rows), runner_up(rows)
+    seeds = {name: dict(setting={k: r.get(k) for k in SWEEP_KEYS if k != "seed"}, likelihood_gain=seed_summary(rows, r))
+             for name, r in (("default", best), ("runner_up", rival)) if r is not None}
+    out = dict(environment(), command=command, chosen_on="validation", reported_on="test", rows=rows, default=best, runner_up=rival, seeds=seeds)
     Path(path).parent.mkdir(parents=True, exist_ok=True); Path(path).write_text(json.dumps(out, indent=1))
     return out
 

@@ -40,7 +40,8 @@ class DPORunConfig:
     limit: int = 0 # use at most this many pairs (0 = all)
     eval_size: int = 100 # test pairs: held out, never trained on or chosen on; every reported number is measured on them
     val_size: int = 100 # validation pairs (at most eval_size): held out from training for choosing settings (the sweep); 0 = none
-    seed: int = 0 # seed of the split, the adapters and the data order
+    seed: int = 0 # seed of the adapters and the data order
+    split_seed: int = 0 # seed of the train/validation/test split (kept when only `seed` changes, so reruns share their test pairs)
     output_dir: str = "runs/dpo" # run directory
     beta: float = 0.1 # DPO temperature: the pull towards the reference
     loss_type: str = "sigmoid" # one of dpo_course.loss.LOSS_TYPES
@@ -132,7 +133,7 @@ def run_pairs(cfg:DPORunConfig):
     pairs, report = load_run_data(cfg)
     val = min(cfg.val_size, cfg.eval_size)
     if len(pairs) <= cfg.eval_size + val: raise ConfigError(f"only {len(pairs)} usable pairs: fewer than eval_size + val_size + 1 ({cfg.eval_size + val + 1})")
-    parts = train_val_test_split(pairs, cfg.eval_size, val, seed=cfg.seed)
+    parts = train_val_test_split(pairs, cfg.eval_size, val, seed=cfg.split_seed)
     return parts["train"], parts["test"], report, parts
 
 # %% ../nbs/05_train.ipynb #cb98342e
@@ -278,7 +279,7 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     trainable = lora_params or counts["trainable"]  # TRL gives an Unsloth model a frozen copy of its adapters as the reference: not counted
     summary = dict(steps=steps, engine=engine, unsloth=is_unsloth_model(model), load_in_4bit=bool(getattr(model, "is_loaded_in_4bit", False)),
                    train_pairs=len(train_pairs), eval_pairs=len(eval_pairs), data=str(report), **fit,
-                   splits=dict(seed=cfg.seed, train=len(parts["train_rows"]), validation=len(parts["validation_rows"]), test=len(parts["test_rows"]),
+                   splits=dict(seed=cfg.split_seed, train=len(parts["train_rows"]), validation=len(parts["validation_rows"]), test=len(parts["test_rows"]),
                                validation_rows=parts["validation_rows"], test_rows=parts["test_rows"]),
                    first_loss=metrics[0]["loss"] if metrics else None, last_loss=metrics[-1]["loss"] if metrics else None,
                    model_params=counts["total"] - counts["trainable"], trainable_params=trainable, device=device, dtype=str(dtype).replace("torch.", ""),

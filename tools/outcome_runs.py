@@ -8,6 +8,8 @@ python tools/outcome_runs.py hh runs/hh-4bit --use-unsloth no --load-in-4bit --o
 python tools/outcome_runs.py sweep runs/sweep --processes 6  # the instruction-data grid, 6 runs at a time
 python tools/outcome_runs.py sweep runs/sweep2 --processes 6 --keep bench/sweep.json  # only the grid points the file lacks
 python tools/outcome_runs.py collect runs/sweep              # rows of every finished sweep run -> bench/sweep.json
+Every sweep run is measured on its validation pairs (what the default is chosen on) and its test pairs (what is reported); after the grid,
+the chosen setting and its runner-up (by validation) run again with seeds 1 and 2 (same splits: split_seed stays 0).
 python tools/outcome_runs.py runs bench/hh_gpu_runs.json --inputs out/*.json   # the timings of several HH runs' files -> one file
 """
 import argparse, json, sys
@@ -15,7 +17,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from dpo_course.evaluate import train_and_evaluate
 from dpo_course.models import environment
-from dpo_course.sweep import SWEEP_KEYS, DPORunConfig, grid, read_row, run_name, sweep, sweep_table, write_sweep
+from dpo_course.sweep import SWEEP_KEYS, DPORunConfig, choose_default, grid, read_row, run_name, runner_up, sweep, sweep_table, write_sweep
 from dpo_course.train import read_metrics
 
 HH = dict(data="hh-rlhf", engine="trl", eval_size=300, max_steps=250, batch_size=16, max_length=1024, learning_rate=5e-4, beta=0.1, sft_weight=0.0,
@@ -28,6 +30,7 @@ GRID = [dict(learning_rate=(1e-4, 3e-4, 1e-3), beta=(0.1, 0.5), sft_weight=(0.0,
         dict(learning_rate=(1e-3,), beta=(0.1,), sft_weight=(0.5,), max_steps=(44,))]
 
 def hh(root:str, out:str="bench/hh_gpu.json", **over):
+    "The HH run (2 epochs: 250 steps of 16 pairs; --max-steps 125 for 1 epoch) with refusal, over-refusal, loop and length-cap rates before/after."
     cfg = DPORunConfig(**{**HH, "output_dir": root, **over})
     rep = train_and_evaluate(cfg, n_generations=5, n_prompts=100, max_new_tokens=128)
     res = dict(environment(), command=" ".join(sys.argv), config=cfg.__dict__, report=rep, metrics=read_metrics(root))
@@ -89,16 +92,24 @@ if __name__ == "__main__":
     p.add_argument("--use-unsloth", choices=("auto", "yes", "no"), help="hh: Unsloth's model and adapters (default: no)")
     p.add_argument("--load-in-4bit", action="store_true", help="hh: 4-bit base weights (QLoRA)")
     p.add_argument("--fast-options", help="hh: the fast engine's switches changed from run_options, e.g. compile=False,reference_batch=0")
+    p.add_argument("--max-steps", type=int, help="hh: steps (default 250 = 2 epochs; 125 = 1 epoch)")
+    p.add_argument("--loss-type", help="hh: the loss (default sigmoid), e.g. ipo")
+    p.add_argument("--eval-size", type=int, help="hh: test pairs (default 300)")
     a = p.parse_args()
     if a.fast_options: change_fast_options(a.fast_options)
     over = dict(max_steps=2, eval_size=8, limit=40) if a.smoke else {}
     if a.what == "hh": hh(a.root, a.out or "bench/hh_gpu.json", **({**over, "max_length": 512} if a.smoke else {}), **({"engine": a.engine} if a.engine else {}),
-                         use_unsloth=a.use_unsloth or "no", load_in_4bit=a.load_in_4bit)
+                         use_unsloth=a.use_unsloth or "no", load_in_4bit=a.load_in_4bit,
+                         **{k: v for k, v in dict(max_steps=a.max_steps, loss_type=a.loss_type, eval_size=a.eval_size).items() if v is not None})
     elif a.what == "runs": hh_runs(a.root, a.inputs)
     elif a.what == "sweep":
         keep = json.loads(Path(a.keep).read_text())["rows"] if a.keep else []
-        done = {run_name(DPORunConfig(**{k: r[k] for k in SWEEP_KEYS})) for r in keep}
+        done = {run_name(DPORunConfig(**{k: r[k] for k in SWEEP_KEYS if k in r})) for r in keep}
         cfgs = [c for c in configs(a.root, **over) if run_name(c) not in done]
         sweep(cfgs[:2] if a.smoke else cfgs, processes=a.processes)
+        rows = list(keep) + [read_row(p.parent) for p in sorted(Path(a.root).glob("*/eval.json"))]
+        reruns = [replace(DPORunConfig(**{**{k: r[k] for k in SWEEP_KEYS if k in r}, "save_steps": 0, "logging_steps": 4, **over}), seed=seed)
+                  for r in (choose_default(rows), runner_up(rows)) if r is not None for seed in (1, 2)]
+        sweep([replace(c, output_dir=str(Path(a.root)/run_name(c))) for c in reruns if not (Path(a.root)/run_name(c)/"eval.json").exists()], processes=a.processes)
         collect(a.root, a.out or "bench/sweep.json", keep)
     else: collect(a.root, a.out or "bench/sweep.json")

@@ -1,14 +1,15 @@
 """`make test-gpu`: the GPU tests on a GPU machine, their log written with the date, GPU and versions.
 
 python tools/test_gpu.py [bench/test_gpu.txt [FIRST_STEP]]
-Runs `pytest tests/gpu` (Unsloth, 4-bit, the fast engine on the full HH file, TRL) and the `cuda`-flagged cells of the lessons that
+Runs `pytest tests/gpu` (Unsloth, 4-bit, the fast engine on the full HH file, TRL) and `tests/test_before_after.py` (before answers are the
+reference's and after answers the adapters', both engines, tiny and real model, on the GPU), and the `cuda`-flagged cells of the lessons that
 test on a GPU (12, 15: graphs replay like eager steps; the fused projections match PEFT's). Exits non-zero if anything failed."""
 import json, subprocess, sys, time
 from pathlib import Path
 from dpo_course.models import environment
 
 NB_TEST = "from nbdev.test import nbdev_test; nbdev_test(path={!r}, flags='cuda', do_print=True, timing=True)"  # the function: no console script needed on PATH
-STEPS = [[sys.executable, "-m", "pytest", "-v", "-s", "-rs", "-p", "no:cacheprovider", "tests/gpu"]] + [
+STEPS = [[sys.executable, "-m", "pytest", "-v", "-s", "-rs", "-p", "no:cacheprovider", "tests/gpu", "tests/test_before_after.py"]] + [
          [sys.executable, "-c", NB_TEST.format(nb)] for nb in ("nbs/12_cuda_graphs.ipynb", "nbs/15_fused_lora.ipynb")]
 
 def main(out="bench/test_gpu.txt", first:str="0"): # first: the step to start at (a later call on the same machine runs the rest)
