@@ -106,7 +106,7 @@ def batch_order(n:int, batch_size:int, steps:int, seed:int=0, lengths:list|None=
         if lengths is not None:  # sort within windows of 16 batches, then shuffle the batches
             win = 16 * batch_size
             idx = [i for s in range(0, n, win) for i in sorted(idx[s:s + win], key=lambda i: lengths[i])]
-        batches = [idx[s:s + batch_size] for s in range(0, n - batch_size + 1, batch_size)]
+        batches = [idx[s:s + batch_size] for s in range(0, n - batch_size + 1, batch_size)] or [idx]  # fewer pairs than a batch: all of them, each step
         if lengths is not None: rng.shuffle(batches)
         order += batches
     return order[:steps]

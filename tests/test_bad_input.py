@@ -120,7 +120,7 @@ def test_every_prompt_longer_than_max_length(tiny_dir, tmp_path, capsys):
     f = jsonl(tmp_path / "long.jsonl", [{**GOOD, "prompt": "word " * 300}] * 6)
     code, err = run_cli(["train", "--model", str(tiny_dir), "--data", str(f), "--eval-size", "1", "--max-length", "128",
                          "--output-dir", str(tmp_path / "run")], capsys)
-    check_one_clear_error(code, err, ["long.jsonl, all 5 pairs, field 'prompt': every prompt fills max_length=128"], tmp_path / "run")
+    check_one_clear_error(code, err, ["long.jsonl, all 4 pairs, field 'prompt': every prompt fills max_length=128"], tmp_path / "run")
 
 
 def test_long_answers_are_counted_not_fatal(tiny_dir, tmp_path):
@@ -130,7 +130,7 @@ def test_long_answers_are_counted_not_fatal(tiny_dir, tmp_path):
     f = jsonl(tmp_path / "long.jsonl", [{"prompt": f"q{i}", "chosen": "yes " * 200, "rejected": "no " * 200} for i in range(6)])
     cfg = DPORunConfig(model=str(tiny_dir), data=str(f), eval_size=1, max_length=64, batch_size=2, max_steps=1, output_dir=str(tmp_path / "run"))
     s = train(cfg, *load_model(str(tiny_dir))).summary
-    assert (s["train_pairs"], s["truncated"], s["no_answer_token"]) == (5, 5, 0)
+    assert (s["train_pairs"], s["truncated"], s["no_answer_token"]) == (4, 4, 0)  # 6 pairs: 1 test, 1 validation, 4 trained
 
 
 # ---------- property: any JSON rows give a dataset or the project's own error, never anything else ----------
