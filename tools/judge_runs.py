@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from dpo_course.evaluate import mean_ci
 from dpo_course.judge import pair_wins, train_reward_model, win_scores
-from dpo_course.models import environment
+from record_run import measured_on
 from dpo_course.train import DPORunConfig, run_pairs
 
 def judge(run_dir:Path, **rm)->dict:
@@ -30,7 +30,7 @@ def judge(run_dir:Path, **rm)->dict:
 if __name__ == "__main__":
     out, dirs = sys.argv[1], sys.argv[2:]
     runs = [judge(Path(d)) for d in dirs]
-    Path(out).write_text(json.dumps(dict(environment(), command="python " + " ".join(sys.argv), runs=runs), indent=1))
+    Path(out).write_text(json.dumps(dict(measured_on(), command="python " + " ".join(sys.argv), runs=runs), indent=1))
     for r in runs: print(f"{r['run']}: RM accuracy {r['reward_model_accuracy']}, implicit {r['implicit_reward_accuracy']['acc']:.3f}, "
                          f"win rate {r['win_rate_after_vs_before']} ({r['wins']} wins, {r['ties']} ties, {r['losses']} losses)")
     print(f"wrote {out}")
