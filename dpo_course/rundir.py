@@ -11,9 +11,9 @@ from transformers import TrainerCallback
 from .runtime import is_main_process
 
 # %% auto #0
-__all__ = ['ConfigError', 'check_output_dir', 'write_atomic', 'MetricsFile', 'json_lines', 'read_metrics', 'TrainingDiverged',
-           'checkpoint_step', 'checkpoint_dirs', 'latest_checkpoint', 'checkpoint_problem', 'promote_checkpoint',
-           'diverged', 'save_staged']
+__all__ = ['RUN_NAMES', 'ConfigError', 'check_output_dir', 'check_run_links', 'write_atomic', 'MetricsFile', 'json_lines',
+           'read_metrics', 'TrainingDiverged', 'checkpoint_step', 'checkpoint_dirs', 'latest_checkpoint',
+           'checkpoint_problem', 'promote_checkpoint', 'diverged', 'save_staged']
 
 # %% ../nbs/17_rundir.ipynb #e6d9002b
 class ConfigError(ValueError):
@@ -30,6 +30,18 @@ def check_output_dir(path)->Path:
         raise ConfigError(f"config key 'output_dir': {str(path)!r} resolves to {resolved}, which is not inside the working directory ({roots[0]}) "
                           f"or the temporary directory; choose a folder inside them, or allow its parent with DPO_COURSE_OUTPUT_ROOTS")
     return resolved
+
+# %% ../nbs/17_rundir.ipynb #b45b2107
+RUN_NAMES = (".staging", "adapter", "merged", "plots") # what a run writes and deletes in its directory (and its checkpoint-* folders)
+
+def check_run_links(run_dir:Path):
+    "`ConfigError` if a name a run writes or deletes in `run_dir` (`RUN_NAMES`, `checkpoint-*`) is a symbolic link."
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir(): return
+    for p in [run_dir/n for n in RUN_NAMES] + sorted(run_dir.glob("checkpoint-*")):
+        if p.is_symlink():
+            raise ConfigError(f"{p} is a link (to {os.readlink(p)}): a run writes and deletes that folder itself, so it will not follow a link "
+                              "there (it would delete what the link points at); remove the link, or start a new output_dir")
 
 # %% ../nbs/17_rundir.ipynb #7b633df1
 def write_atomic(path:Path, text:str):

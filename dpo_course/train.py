@@ -13,7 +13,7 @@ from .models import (DEFAULT_MODEL, cpu_has_bf16, get_logger, is_main_process, i
 from .lora import apply_lora, count_parameters, lora_config
 from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, train_val_test_split
 from .loss import LOSS_TYPES
-from .rundir import (ConfigError, MetricsFile, TrainingDiverged, check_output_dir, checkpoint_dirs, checkpoint_problem, checkpoint_step,
+from .rundir import (ConfigError, MetricsFile, TrainingDiverged, check_output_dir, check_run_links, checkpoint_dirs, checkpoint_problem, checkpoint_step,
                                diverged, latest_checkpoint, promote_checkpoint, read_metrics, save_staged, write_atomic)
 from .fast_train import fast_fit
 
@@ -234,6 +234,7 @@ def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     resume_from = check_resume(cfg) if cfg.resume else None
     if not cfg.resume and (run_dir/"summary.json").exists(): raise ConfigError(f"{run_dir} already holds a finished run: choose another output_dir or set resume")
     if run_dir.exists() and not run_dir.is_dir(): raise ConfigError(f"config key 'output_dir': {run_dir} is a file, not a folder")
+    check_run_links(run_dir)  # a link where the run deletes would delete what it points at
     if not cfg.resume and run_dir.exists() and any(run_dir.iterdir()):
         raise ConfigError(f"{run_dir} is not empty: a run writes only into a new or empty folder, so that it never mixes with or deletes "
                           "files it did not make; choose another output_dir, or set resume to continue the run it holds")

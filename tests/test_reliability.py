@@ -102,3 +102,19 @@ def test_remote_code_is_never_run(tiny_dir, tmp_path):
     res = subprocess.run(cli_command("generate", "hi", "--model", d), input="y\ny\n", capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and "never runs code from a model folder" in res.stderr.splitlines()[-1], res.stderr[-2000:]
     assert not marker.exists()
+
+
+def test_a_staging_link_to_another_run_deletes_nothing(tiny_dir, tmp_path):
+    "An unfinished run whose .staging links to a finished run: --resume stops with one line, and the finished run keeps its adapter."
+    done, broken = tmp_path / "done", tmp_path / "broken"
+    finish(start(tiny_dir, done, "--max-steps", "4"))
+    proc = start(tiny_dir, broken, "--max-steps", "4"); finish(proc)
+    (broken / "summary.json").unlink(); shutil_rm(broken / "adapter"); (broken / ".staging").symlink_to(done)
+    proc = start(tiny_dir, broken, "--max-steps", "4", "--resume")
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 2 and ".staging is a link" in err and "Traceback" not in err, err[-2000:]
+    assert (done / "adapter" / "adapter_model.safetensors").exists()
+
+
+def shutil_rm(path):
+    import shutil; shutil.rmtree(path)
