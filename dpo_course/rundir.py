@@ -4,15 +4,15 @@
 
 # %% ../nbs/17_rundir.ipynb #74ba2b00
 from __future__ import annotations
-import json, math, os, shutil, tempfile, time
+import contextlib, json, math, os, shutil, tempfile, time
 from pathlib import Path
 import torch
 from transformers import TrainerCallback
 from .runtime import is_main_process
 
 # %% auto #0
-__all__ = ['RUN_NAMES', 'ConfigError', 'check_output_dir', 'check_run_links', 'write_atomic', 'MetricsFile', 'json_lines',
-           'read_metrics', 'TrainingDiverged', 'checkpoint_step', 'checkpoint_dirs', 'latest_checkpoint',
+__all__ = ['RUN_NAMES', 'ConfigError', 'check_output_dir', 'check_run_links', 'run_lock', 'write_atomic', 'MetricsFile',
+           'json_lines', 'read_metrics', 'TrainingDiverged', 'checkpoint_step', 'checkpoint_dirs', 'latest_checkpoint',
            'checkpoint_problem', 'promote_checkpoint', 'diverged', 'save_staged']
 
 # %% ../nbs/17_rundir.ipynb #e6d9002b
@@ -42,6 +42,22 @@ def check_run_links(run_dir:Path):
         if p.is_symlink():
             raise ConfigError(f"{p} is a link (to {os.readlink(p)}): a run writes and deletes that folder itself, so it will not follow a link "
                               "there (it would delete what the link points at); remove the link, or start a new output_dir")
+
+# %% ../nbs/17_rundir.ipynb #9dc949d2
+@contextlib.contextmanager
+def run_lock(run_dir):
+    "Hold an exclusive lock on `run_dir` for the block; `ConfigError` if another process holds it."
+    import fcntl, hashlib
+    resolved = Path(run_dir).expanduser().resolve()
+    path = Path(tempfile.gettempdir())/"dpo-course-locks"/(hashlib.sha1(str(resolved).encode()).hexdigest() + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0); raise ConfigError(f"another process is writing {resolved} (pid {f.read().strip() or '?'}): wait for it to finish, or choose another output_dir") from None
+        f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+        try: yield resolved
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../nbs/17_rundir.ipynb #7b633df1
 def write_atomic(path:Path, text:str):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #160c2e98
 from __future__ import annotations
-import dataclasses, json, math, os, shutil, sys, tempfile, time, tomllib
+import contextlib, dataclasses, json, math, os, shutil, sys, tempfile, time, tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import torch
@@ -13,7 +13,7 @@ from .models import (DEFAULT_MODEL, cpu_has_bf16, get_logger, is_main_process, i
 from .lora import apply_lora, count_parameters, lora_config
 from .data import PreferenceDataError, data_dir, load_preferences, pair_tokens, train_val_test_split
 from .loss import LOSS_TYPES
-from .rundir import (ConfigError, MetricsFile, TrainingDiverged, check_output_dir, check_run_links, checkpoint_dirs, checkpoint_problem, checkpoint_step,
+from .rundir import (ConfigError, MetricsFile, TrainingDiverged, check_output_dir, check_run_links, run_lock, checkpoint_dirs, checkpoint_problem, checkpoint_step,
                                diverged, latest_checkpoint, promote_checkpoint, read_metrics, save_staged, write_atomic)
 from .fast_train import fast_fit
 
@@ -220,7 +220,10 @@ def _save_adapter(trainer, run_dir:Path):
     save_staged(run_dir, "adapter", write, main=is_main_process())
 
 def train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
-    "Run DPO as `cfg` says, writing config, metrics, plots, checkpoints, adapter and summary to `cfg.output_dir` (rank 0 writes)."
+    "Run DPO as `cfg` says, writing config, metrics, plots, checkpoints, adapter and summary to `cfg.output_dir` (rank 0 writes, holding the run directory's lock)."
+    with run_lock(check_output_dir(cfg.output_dir)) if is_main_process() else contextlib.nullcontext(): return _train(cfg, model, tokenizer)
+
+def _train(cfg:DPORunConfig, model=None, tokenizer=None)->RunResult:
     start, log, main, processes = time.time(), get_logger(), is_main_process(), process_rank()[2]
     run_dir = Path(cfg.output_dir); check_output_dir(cfg.output_dir)
     if cfg.engine == "fast" and processes > 1: raise ConfigError("engine 'fast' runs in one process: use engine 'trl' under accelerate launch or torchrun")

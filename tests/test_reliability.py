@@ -118,3 +118,15 @@ def test_a_staging_link_to_another_run_deletes_nothing(tiny_dir, tmp_path):
 
 def shutil_rm(path):
     import shutil; shutil.rmtree(path)
+
+
+def test_two_processes_cannot_write_one_run_directory(tiny_dir, tmp_path):
+    "A second `train` into a run directory another process is writing stops at once with one line; the first finishes alone."
+    first = start(tiny_dir, tmp_path / "r")
+    deadline = time.time() + 300
+    while not (tmp_path / "r" / "config.toml").exists() and time.time() < deadline: time.sleep(0.05)
+    second = start(tiny_dir, tmp_path / "r", "--resume")
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 2 and "another process is writing" in err and "Traceback" not in err, err[-2000:]
+    finish(first)
+    assert [m["step"] for m in read_metrics(tmp_path / "r")] == list(range(1, 17))
