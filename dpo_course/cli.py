@@ -66,6 +66,7 @@ def eval_run(run_dir=None, adapter=None, data=None, model:str=DEFAULT_MODEL, lim
 
 def generate_answer(prompt:str, model:str=DEFAULT_MODEL, adapter:str|None=None, max_new_tokens:int=128)->str:
     "Answer `prompt` with the base `model`, or with a trained `adapter` on top."
+    if max_new_tokens <= 0: raise ConfigError(f"--max-new-tokens: must be > 0, got {max_new_tokens}")
     m, tok = load_model(model)
     if adapter:
         from peft import PeftModel

@@ -70,8 +70,9 @@ class DPORunConfig:
                 raise ConfigError(f"config key {f.name!r}: expected {f.type}, got {type(v).__name__} ({v!r})")
             if f.type == "float" and not math.isfinite(v): raise ConfigError(f"config key {f.name!r}: must be a finite number, got {v}")
         if self.sft_weight < 0: raise ConfigError(f"config key 'sft_weight': must be >= 0, got {self.sft_weight}")
-        if self.val_size < 0: raise ConfigError(f"config key 'val_size': must be >= 0, got {self.val_size}")
-        for k in ("beta", "learning_rate", "batch_size", "grad_accum", "max_steps", "max_length", "lora_r", "lora_alpha", "logging_steps"):
+        for k in ("val_size", "limit", "save_steps"):
+            if getattr(self, k) < 0: raise ConfigError(f"config key {k!r}: must be >= 0, got {getattr(self, k)}")
+        for k in ("beta", "learning_rate", "batch_size", "grad_accum", "max_steps", "max_length", "lora_r", "lora_alpha", "logging_steps", "eval_size"):
             if getattr(self, k) <= 0: raise ConfigError(f"config key {k!r}: must be > 0, got {getattr(self, k)}")
         if self.engine not in ENGINES: raise ConfigError(f"config key 'engine': {self.engine!r} is not one of {', '.join(ENGINES)}")
         if self.dtype not in DTYPES: raise ConfigError(f"config key 'dtype': {self.dtype!r} is not one of {', '.join(DTYPES)}")

@@ -75,3 +75,10 @@ def test_bench_flags_follow_the_bench_signature():
     assert "--no-ablations" in res.stdout and "larger batches tried for ours" in res.stdout
     a = build_parser().parse_args(["bench", "--best-batches", "32,64", "--no-trl-switches", "--time-limit-s", "90"])
     assert (a.best_batches, a.trl_switches, a.time_limit_s, a.steps) == ((32, 64), False, 90.0, 18)
+
+
+def test_generate_refuses_a_length_of_zero_in_one_line(capsys):
+    from dpo_course.cli import main
+    for n in ("0", "-5"):
+        with pytest.raises(SystemExit) as stop: main(["generate", "hi", "--max-new-tokens", n])
+        assert stop.value.code == 2 and "--max-new-tokens: must be > 0" in capsys.readouterr().err

@@ -66,3 +66,10 @@ def test_fast_engine_refuses_several_processes_before_writing(tok, tmp_path, mon
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(ConfigError, match="one process"): tiny_run(tok, tmp_path / "r", engine="fast")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("key,value,message", [("eval_size", 0, "'eval_size': must be > 0"), ("eval_size", -5, "'eval_size': must be > 0"),
+                                               ("limit", -3, "'limit': must be >= 0"), ("save_steps", -1, "'save_steps': must be >= 0"),
+                                               ("val_size", -1, "'val_size': must be >= 0")])
+def test_sizes_out_of_range_name_the_key(key, value, message):
+    with pytest.raises(ConfigError, match=message): DPORunConfig(**{key: value})
