@@ -121,12 +121,13 @@ def shutil_rm(path):
 
 
 def test_two_processes_cannot_write_one_run_directory(tiny_dir, tmp_path):
-    "A second `train` into a run directory another process is writing stops at once with one line; the first finishes alone."
-    first = start(tiny_dir, tmp_path / "r")
+    "A second `train` into a run directory another process is writing stops at once with one line, while the first goes on."
+    first = start(tiny_dir, tmp_path / "r", "--max-steps", "100000", "--save-steps", "0", "--logging-steps", "1000")  # busy for the whole test
     deadline = time.time() + 300
     while not (tmp_path / "r" / "config.toml").exists() and time.time() < deadline: time.sleep(0.05)
     second = start(tiny_dir, tmp_path / "r", "--resume")
     out, err = second.communicate(timeout=600)
+    still_running = first.poll() is None
+    first.kill(); first.communicate()
+    assert still_running, "the first run ended before the second started: the test did not test the lock"
     assert second.returncode == 2 and "another process is writing" in err and "Traceback" not in err, err[-2000:]
-    finish(first)
-    assert [m["step"] for m in read_metrics(tmp_path / "r")] == list(range(1, 17))
